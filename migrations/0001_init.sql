@@ -1,0 +1,1 @@
+CREATE TABLE api_keys (id TEXT PRIMARY KEY);

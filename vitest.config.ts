@@ -1,0 +1,58 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Every test runs inside workerd against the local mail world that
+// test/global-setup.ts starts in Node (DoH server, SMTP servers, prober).
+// Two projects share it: "worker" probes SMTP directly over cloudflare:sockets,
+// "relay" goes through the prober over HTTP, as production does.
+function workerProject(
+  name: string,
+  include: string[],
+  exclude: string[],
+  extra: (inject: Inject) => Record<string, string>,
+) {
+  return {
+    plugins: [
+      cloudflareTest(async ({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+            DOH_URL: `http://127.0.0.1:${inject("dohPort")}/dns-query`,
+            SMTP_PORT: String(inject("smtpPort")),
+            SMTP_CONNECT_TIMEOUT_MS: "1000",
+            SMTP_REPLY_TIMEOUT_MS: "1500",
+            DNS_TIMEOUT_MS: "2000",
+            GREYLIST_DELAY_SECONDS: "1",
+            GREYLIST_DEADLINE_SECONDS: "8",
+            ...extra(inject),
+          },
+        },
+      })),
+    ],
+    test: {
+      name,
+      include,
+      exclude,
+      globalSetup: ["./test/global-setup.ts"],
+      setupFiles: ["./test/apply-migrations.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  };
+}
+
+type Inject = <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort">(key: K) => number;
+
+export default defineConfig({
+  test: {
+    projects: [
+      workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**"], () => ({})),
+      workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
+        SMTP_MODE: "relay",
+        PROBER_URL: `http://127.0.0.1:${inject("proberPort")}`,
+        PROBER_SECRET: "test-prober-secret",
+      })),
+    ],
+  },
+});
