@@ -23,6 +23,7 @@ function workerProject(
             SMTP_CONNECT_TIMEOUT_MS: "1000",
             SMTP_REPLY_TIMEOUT_MS: "1500",
             DNS_TIMEOUT_MS: "2000",
+            MAX_BODY_BYTES: "4194304",
             GREYLIST_DELAY_SECONDS: "1",
             GREYLIST_DEADLINE_SECONDS: "8",
             ...extra(inject),

@@ -1,0 +1,178 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import { MAX_JOB_EMAILS } from "../config";
+import { openDb } from "../db/client";
+import { type Page, type PageRequest, pageResults, positionOf } from "../db/results";
+import { CONTROL_CHARS, dedupe, type InputEntry } from "../job/ingest";
+import type { ControlResult, JobSnapshot } from "../job/object";
+import { jobStub, ownedJob } from "../job/stub";
+import { apiError, notFound } from "./errors";
+import { type Links, presentJob } from "./present";
+import type { AppEnv } from "./types";
+import { parseWith, readJson } from "./validation";
+
+// The canonical family: /email-validations (seeds 001, 002, 000, 004).
+
+const BASE = "/email-validations";
+
+const emailString = z
+  .string()
+  .min(1, "An email must not be empty.")
+  .max(320, "An email is at most 320 characters.")
+  .refine((s) => !CONTROL_CHARS.test(s), "An email must not contain control characters (CR, LF, NUL, …).");
+
+const extraValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
+
+const entry = z.union([emailString, z.object({ email: emailString }).catchall(extraValue)]);
+
+export const createSchema = z.strictObject({
+  emails: z
+    .array(entry)
+    .min(1, "Send at least one email.")
+    .max(MAX_JOB_EMAILS, `A job takes at most ${MAX_JOB_EMAILS} emails.`),
+  label: z.string().max(200).optional(),
+});
+
+const patchSchema = z.object({ status: z.unknown() });
+
+const PATCH_STATUSES = { canceled: "cancel", paused: "pause", processing: "resume" } as const;
+
+export const emailValidations = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const body = parseWith(createSchema, await readJson(c));
+    const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
+    const { entries: unique } = dedupe(entries);
+    const id = uuidv7();
+    const job = await jobStub(c.env, id).create({
+      id,
+      accountId: c.get("accountId"),
+      label: body.label ?? null,
+      source: "api",
+      entries: unique,
+    });
+    const href = `${BASE}/${id}`;
+    c.header("Location", href);
+    return c.json(presentJob(job, [], { self: { href } }, wantsDetails(c)), 202);
+  })
+  .get("/:id", async (c) => {
+    const job = await requireJob(c);
+    const page = await readPage(c, job);
+    if (job.retryAfter !== null) c.header("Retry-After", String(job.retryAfter));
+    return c.json(presentJob(job, page.page.rows, page.links, wantsDetails(c)), 200);
+  })
+  .patch("/:id/cancel", async (c) => {
+    await requireJob(c);
+    await control(c, "cancel");
+    return c.json({ success: true, message: "Validation job canceled successfully" }, 200);
+  })
+  .patch("/:id", async (c) => {
+    await requireJob(c);
+    const body = parseWith(patchSchema, await readJson(c));
+    const self = `${BASE}/${c.req.param("id")}`;
+    if (body.status === undefined) {
+      throw apiError(400, "missing_field", "Missing field for request: status", "/status").withSelf(self);
+    }
+    const action = typeof body.status === "string" ? PATCH_STATUSES[body.status as keyof typeof PATCH_STATUSES] : undefined;
+    if (!action) {
+      throw apiError(
+        400,
+        "unsupported_value",
+        `You used status '${String(body.status)}' when only 'canceled' is accepted (or 'paused' and 'processing' to pause and resume).`,
+        "/status",
+      ).withSelf(self);
+    }
+    const result = await control(c, action);
+    const page = await readPage(c, result.job);
+    return c.json(presentJob(result.job, page.page.rows, page.links, wantsDetails(c)), 200);
+  });
+
+function toEntry(e: { email: string } & Record<string, unknown>): InputEntry {
+  const { email, ...rest } = e;
+  const keys = Object.keys(rest);
+  if (!keys.length) return { email };
+  return { email, extra: Object.fromEntries(keys.map((k) => [k, rest[k] === null ? "" : String(rest[k])])) };
+}
+
+function wantsDetails(c: Context): boolean {
+  return (c.req.query("include") ?? "").split(",").includes("details");
+}
+
+async function requireJob(c: Context<AppEnv>): Promise<JobSnapshot> {
+  const job = await ownedJob(c.env, c.get("accountId"), c.req.param("id") ?? "");
+  if (!job) throw notFound();
+  return job;
+}
+
+export async function control(
+  c: Context<AppEnv>,
+  action: "cancel" | "pause" | "resume",
+): Promise<Extract<ControlResult, { ok: true }>> {
+  const id = c.req.param("id") ?? "";
+  const result = await jobStub(c.env, id)[action]();
+  if (result.ok) return result;
+  if (result.code === "not_found") throw notFound();
+  throw apiError(400, result.code, result.detail, "/status").withSelf(`${BASE}/${id}`);
+}
+
+// ── Cursor pages ───────────────────────────────────────────────────────
+
+async function readPage(c: Context<AppEnv>, job: JobSnapshot): Promise<{ page: Page; links: Links }> {
+  const self = `${BASE}/${job.id}`;
+  const sizeParam = c.req.query("page[size]");
+  const after = c.req.query("page[after]");
+  const before = c.req.query("page[before]");
+  let size = 100;
+  if (sizeParam !== undefined) {
+    size = Number(sizeParam);
+    if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
+      throw apiError(
+        400,
+        "invalid_parameter",
+        "page[size] must be a whole number from 1 to 1000.",
+        "/page[size]",
+      ).withSelf(self);
+    }
+  }
+  if (after !== undefined && before !== undefined) {
+    throw apiError(400, "invalid_parameter", "Use page[after] or page[before], not both.", "/page[before]").withSelf(
+      self,
+    );
+  }
+  const db = openDb(c.env.DB);
+  let req: PageRequest = { size };
+  for (const [name, cursor] of [
+    ["page[after]", after],
+    ["page[before]", before],
+  ] as const) {
+    if (cursor === undefined) continue;
+    const position = cursor === "" ? null : await positionOf(db, job.id, cursor);
+    if (position === null) {
+      throw apiError(
+        400,
+        "invalid_parameter",
+        `${name} must be the email of a result of this job.`,
+        `/${name}`,
+      ).withSelf(self);
+    }
+    req = name === "page[after]" ? { size, after: position } : { size, before: position };
+  }
+  const page = await pageResults(db, job.id, req);
+  const details = wantsDetails(c);
+  const paged = sizeParam !== undefined || after !== undefined || before !== undefined;
+  const cursor = after !== undefined ? { name: "page[after]", email: after } : before !== undefined ? { name: "page[before]", email: before } : null;
+  const links: Links = { self: { href: paged ? pageHref(self, size, cursor, details) : self } };
+  const first = page.rows[0];
+  const last = page.rows[page.rows.length - 1];
+  if (page.hasNext && last) links.next = { href: pageHref(self, size, { name: "page[after]", email: last.email }, details) };
+  if (page.hasPrev && first) links.prev = { href: pageHref(self, size, { name: "page[before]", email: first.email }, details) };
+  return { page, links };
+}
+
+function pageHref(path: string, size: number, cursor: { name: string; email: string } | null, details: boolean): string {
+  const params = [`page[size]=${size}`];
+  if (cursor) params.push(`${cursor.name}=${encodeURIComponent(cursor.email)}`);
+  if (details) params.push("include=details");
+  return `${path}?${params.join("&")}`;
+}

@@ -1,0 +1,38 @@
+// Typed view of the worker's vars, with the defaults the README documents.
+// Vars arrive as strings; a bad number falls back to its default rather than
+// breaking every request.
+
+export type SmtpMode = "direct" | "relay" | "off";
+
+export interface Config {
+  dohUrl: string;
+  dnsTimeoutMs: number;
+  smtpMode: SmtpMode;
+  batchSize: number;
+  greylistDelayMs: number;
+  greylistDeadlineMs: number;
+  maxBodyBytes: number;
+  maxAlarmFailures: number;
+}
+
+function int(value: string | undefined, fallback: number, min = 0): number {
+  const n = Number(value);
+  return Number.isFinite(n) && n >= min ? Math.floor(n) : fallback;
+}
+
+export function readConfig(env: Env): Config {
+  const mode = env.SMTP_MODE;
+  return {
+    dohUrl: env.DOH_URL || "https://cloudflare-dns.com/dns-query",
+    dnsTimeoutMs: int(env.DNS_TIMEOUT_MS, 5000, 1),
+    smtpMode: mode === "relay" || mode === "off" ? mode : "direct",
+    batchSize: Math.min(int(env.BATCH_SIZE, 250, 1), 1000),
+    greylistDelayMs: int(env.GREYLIST_DELAY_SECONDS, 60) * 1000,
+    greylistDeadlineMs: int(env.GREYLIST_DEADLINE_SECONDS, 900) * 1000,
+    maxBodyBytes: int(env.MAX_BODY_BYTES, 16 * 1024 * 1024, 1024),
+    maxAlarmFailures: 5,
+  };
+}
+
+/** Largest number of addresses one job accepts. */
+export const MAX_JOB_EMAILS = 100_000;

@@ -1,0 +1,54 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Mirrors migrations/0001_init.sql, which is the source of truth for D1.
+
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  accountId: text("account_id").notNull(),
+  keyHash: text("key_hash").notNull().unique(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    label: text("label"),
+    source: text("source").notNull(),
+    status: text("status").notNull(),
+    total: integer("total").notNull(),
+    processed: integer("processed").notNull().default(0),
+    deliverable: integer("deliverable").notNull().default(0),
+    undeliverable: integer("undeliverable").notNull().default(0),
+    risky: integer("risky").notNull().default(0),
+    unknown: integer("unknown").notNull().default(0),
+    inputColumns: text("input_columns"),
+    createdAt: integer("created_at").notNull(),
+    finishedAt: integer("finished_at"),
+  },
+  (t) => [index("jobs_account_created").on(t.accountId, t.createdAt, t.id)],
+);
+
+export const results = sqliteTable(
+  "results",
+  {
+    jobId: text("job_id").notNull(),
+    position: integer("position").notNull(),
+    email: text("email").notNull(),
+    result: text("result").notNull(),
+    catchAll: integer("catch_all", { mode: "boolean" }).notNull(),
+    reason: text("reason").notNull(),
+    score: integer("score").notNull(),
+    detail: text("detail").notNull(),
+    extra: text("extra"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.position] }),
+    uniqueIndex("results_job_email").on(t.jobId, t.email),
+    index("results_job_result").on(t.jobId, t.result, t.position),
+  ],
+);
+
+export type ResultRow = typeof results.$inferSelect;
+export type JobRow = typeof jobs.$inferSelect;
