@@ -25,7 +25,7 @@ CREATE TABLE jobs (
   created_at INTEGER NOT NULL,
   finished_at INTEGER
 );
-CREATE INDEX jobs_account_created ON jobs (account_id, created_at DESC, id DESC);
+CREATE INDEX jobs_account_id ON jobs (account_id, id DESC);
 
 -- One row per distinct input address, keyed by its first-seen input position.
 -- The primary key makes every write idempotent (alarms are at least once).

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { admin } from "./api/admin";
 import { apiKeyAuth } from "./api/auth";
+import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
 import type { AppEnv } from "./api/types";
@@ -43,6 +44,9 @@ app.route("/admin", admin);
 app.use("/email-validations/*", apiKeyAuth());
 app.use("/email-validations", apiKeyAuth());
 app.route("/email-validations", emailValidations);
+app.use("/v1/email/validate/*", apiKeyAuth());
+app.use("/v1/email/validate", apiKeyAuth());
+app.route("/v1/email/validate", compat);
 
 app.notFound(() => {
   throw apiError(404, "not_found", "No such route.");

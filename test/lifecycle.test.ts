@@ -328,7 +328,8 @@ describe("errors and nothing created", () => {
 
 describe("accounts and keys", () => {
   it("refuses missing and wrong keys with 401", async () => {
-    for (const headers of [{}, { authorization: "Bearer mv_wrong" }, { authorization: "Basic abc" }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer mv_wrong" }, { authorization: "Basic abc" }];
+    for (const headers of attempts) {
       const res = await api("/email-validations", json({ emails: ["a@normal.test"] }, headers));
       expect(res.status).toBe(401);
       expectConforms(await res.json(), "error");

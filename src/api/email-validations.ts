@@ -1,15 +1,18 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { MAX_JOB_EMAILS } from "../config";
 import { openDb } from "../db/client";
 import { type Page, type PageRequest, pageResults, positionOf } from "../db/results";
-import { CONTROL_CHARS, dedupe, type InputEntry } from "../job/ingest";
+import { listJobs } from "../db/jobs";
+import { startJob } from "../job/create";
+import { CONTROL_CHARS, type InputEntry } from "../job/ingest";
 import type { ControlResult, JobSnapshot } from "../job/object";
-import { jobStub, ownedJob } from "../job/stub";
+import { isJobId, jobStub, ownedJob } from "../job/stub";
+import { downloadResponse, RESULT_CLASSES } from "./download";
 import { apiError, notFound } from "./errors";
-import { type Links, presentJob } from "./present";
+import { type Links, presentJob, presentListedJob } from "./present";
+import { readList, readMultipart } from "./upload";
 import type { AppEnv } from "./types";
 import { parseWith, readJson } from "./validation";
 
@@ -41,20 +44,57 @@ const PATCH_STATUSES = { canceled: "cancel", paused: "pause", processing: "resum
 
 export const emailValidations = new Hono<AppEnv>()
   .post("/", async (c) => {
-    const body = parseWith(createSchema, await readJson(c));
-    const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
-    const { entries: unique } = dedupe(entries);
-    const id = uuidv7();
-    const job = await jobStub(c.env, id).create({
-      id,
-      accountId: c.get("accountId"),
-      label: body.label ?? null,
-      source: "api",
-      entries: unique,
-    });
-    const href = `${BASE}/${id}`;
+    const job = await createFromRequest(c);
+    const href = `${BASE}/${job.id}`;
     c.header("Location", href);
     return c.json(presentJob(job, [], { self: { href } }, wantsDetails(c)), 202);
+  })
+  .get("/", async (c) => {
+    const sizeParam = c.req.query("page[size]") ?? "100";
+    const size = Number(sizeParam);
+    if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
+      throw apiError(400, "invalid_parameter", "page[size] must be a whole number from 1 to 1000.", "/page[size]");
+    }
+    const after = c.req.query("page[after]");
+    if (after !== undefined && !isJobId(after)) {
+      throw apiError(400, "invalid_parameter", "page[after] must be the id of a job in the previous page.", "/page[after]");
+    }
+    const rows = await listJobs(openDb(c.env.DB), c.get("accountId"), { size: size + 1, before: after });
+    const page = rows.slice(0, size);
+    const details = wantsDetails(c);
+    const links: Links = { self: { href: `${BASE}?page[size]=${size}${after ? `&page[after]=${after}` : ""}` } };
+    const last = page[page.length - 1];
+    if (rows.length > size && last) {
+      links.next = { href: `${BASE}?page[size]=${size}&page[after]=${last.id}${details ? "&include=details" : ""}` };
+    }
+    return c.json({
+      object: "list",
+      email_validations: page.map((row) => presentListedJob(row, details)),
+      _links: links,
+    });
+  })
+  .delete("/:id", async (c) => {
+    const job = await requireJob(c);
+    await jobStub(c.env, job.id).destroy();
+    return c.body(null, 204);
+  })
+  .get("/:id/download", async (c) => {
+    const job = await requireJob(c);
+    const format = c.req.query("format") ?? "csv";
+    if (format !== "csv" && format !== "ndjson") {
+      throw apiError(400, "invalid_parameter", "format must be csv or ndjson.", "/format");
+    }
+    const wanted = (c.req.query("result") ?? "").split(",").filter(Boolean);
+    const bad = wanted.filter((r) => !RESULT_CLASSES.includes(r));
+    if (bad.length) {
+      throw apiError(
+        400,
+        "invalid_parameter",
+        `Unknown result class: ${bad.join(", ")}. Use ${RESULT_CLASSES.join(", ")}.`,
+        "/result",
+      );
+    }
+    return downloadResponse(c.env, job, format, wanted.length ? wanted : undefined);
   })
   .get("/:id", async (c) => {
     const job = await requireJob(c);
@@ -87,6 +127,19 @@ export const emailValidations = new Hono<AppEnv>()
     const page = await readPage(c, result.job);
     return c.json(presentJob(result.job, page.page.rows, page.links, wantsDetails(c)), 200);
   });
+
+async function createFromRequest(c: Context<AppEnv>): Promise<JobSnapshot> {
+  const accountId = c.get("accountId");
+  if (/^multipart\/form-data\b/i.test(c.req.header("content-type") ?? "")) {
+    const form = await readMultipart(c);
+    const list = await readList(form, "file");
+    return startJob(c.env, { accountId, entries: list.entries, inputColumns: list.columns, source: "file", label: list.label });
+  }
+  const body = parseWith(createSchema, await readJson(c));
+  const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
+  const columns = [...new Set(entries.flatMap((e) => Object.keys(e.extra ?? {})))];
+  return startJob(c.env, { accountId, entries, inputColumns: columns.length ? columns : null, source: "api", label: body.label ?? null });
+}
 
 function toEntry(e: { email: string } & Record<string, unknown>): InputEntry {
   const { email, ...rest } = e;

@@ -1,6 +1,6 @@
-import type { ResultRow } from "../db/schema";
+import type { JobRow, ResultRow } from "../db/schema";
 import type { JobSnapshot } from "../job/object";
-import { canonicalStatus } from "../job/state";
+import { canonicalStatus, type JobStatus } from "../job/state";
 
 // Shapes of the canonical family. By default every object carries exactly the
 // fields of the contract (additionalProperties: false); ?include=details adds
@@ -53,4 +53,28 @@ export function jobDetails(job: JobSnapshot) {
 
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** A job in the account's list: the contract's object without results, details on request. */
+export function presentListedJob(row: JobRow, details: boolean) {
+  const status = canonicalStatus(row.status as JobStatus);
+  const href = `/email-validations/${row.id}`;
+  const base = { id: row.id, object: "email_validation" as const, status, results: [], _links: { self: { href } } };
+  if (!details) return base;
+  return {
+    ...base,
+    label: row.label,
+    source: row.source,
+    paused: row.status === "paused",
+    total: row.total,
+    counts: {
+      processed: row.processed,
+      deliverable: row.deliverable,
+      undeliverable: row.undeliverable,
+      risky: row.risky,
+      unknown: row.unknown,
+    },
+    created_at: iso(row.createdAt),
+    finished_at: iso(row.finishedAt),
+  };
 }

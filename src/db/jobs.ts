@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import type { Db } from "./client";
 import { jobs } from "./schema";
 
@@ -15,4 +15,23 @@ export async function updateJob(db: Db, id: string, fields: JobMirror): Promise<
 
 export async function deleteJob(db: Db, id: string): Promise<void> {
   await db.delete(jobs).where(eq(jobs.id, id));
+}
+
+export async function getJobRow(db: Db, accountId: string, id: string) {
+  const rows = await db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, id), eq(jobs.accountId, accountId)))
+    .limit(1);
+  return rows[0] ?? null;
+}
+
+/** An account's jobs, newest first; ids are UUIDv7, so they sort by creation time. */
+export async function listJobs(db: Db, accountId: string, opts: { size: number; before?: string }) {
+  return db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.accountId, accountId), opts.before ? lt(jobs.id, opts.before) : undefined))
+    .orderBy(desc(jobs.id))
+    .limit(opts.size);
 }

@@ -102,3 +102,14 @@ export async function positionOf(db: Db, jobId: string, email: string): Promise<
 export async function deleteJobResults(db: Db, jobId: string): Promise<void> {
   await db.delete(results).where(eq(results.jobId, jobId));
 }
+
+/** Every result of a job (optionally of some classes) in input order, one keyset page at a time. */
+export async function* resultPages(db: Db, jobId: string, classes?: string[], size = 1000): AsyncGenerator<ResultRow[]> {
+  let after = -1;
+  for (;;) {
+    const page = await pageResults(db, jobId, { size, after }, classes);
+    if (page.rows.length) yield page.rows;
+    if (!page.hasNext) return;
+    after = page.rows[page.rows.length - 1]!.position;
+  }
+}

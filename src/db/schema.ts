@@ -27,7 +27,7 @@ export const jobs = sqliteTable(
     createdAt: integer("created_at").notNull(),
     finishedAt: integer("finished_at"),
   },
-  (t) => [index("jobs_account_created").on(t.accountId, t.createdAt, t.id)],
+  (t) => [index("jobs_account_id").on(t.accountId, t.id)],
 );
 
 export const results = sqliteTable(

@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ErrorItem } from "../api/errors";
-import { readConfig } from "../config";
+import { type Config, readConfig } from "../config";
 import { openDb } from "../db/client";
 import { deleteJob, insertJob, updateJob } from "../db/jobs";
 import { type Counts, deleteJobResults, type NewResult, writeResults } from "../db/results";
-import { cacheApiDnsCache, DnsResolver } from "../verify/dns";
+import type { DnsResolver } from "../verify/dns";
+import { engineDeps, newResolver } from "../verify/deps";
 import { checkAddresses, type EngineDeps } from "../verify/engine";
+import { verdictDetail } from "../verify/detail";
 import { verdict } from "../verify/verdict";
 import type { InputEntry } from "./ingest";
 import { retryAfterSeconds } from "./progress";
@@ -281,15 +283,7 @@ export class JobObject extends DurableObject<Env> {
         catchAll: v.catchAll,
         reason: v.reason,
         score: v.score,
-        detail: JSON.stringify({
-          smtp_code: v.smtpCode,
-          smtp_text: v.smtpText,
-          mx_host: v.mxHost,
-          disposable: v.flags.disposable,
-          role: v.flags.role,
-          free: v.flags.free,
-          did_you_mean: v.flags.didYouMean,
-        }),
+        detail: JSON.stringify(verdictDetail(v)),
         extra: item.extra,
       });
     });
@@ -400,18 +394,9 @@ export class JobObject extends DurableObject<Env> {
     }
   }
 
-  private engineDeps(cfg: ReturnType<typeof readConfig>): EngineDeps {
-    this.dns ??= new DnsResolver({
-      dohUrl: cfg.dohUrl,
-      timeoutMs: cfg.dnsTimeoutMs,
-      sharedCache: cacheApiDnsCache(caches.default),
-    });
-    const dns = this.dns;
-    const deps: EngineDeps = { resolve: (domain) => dns.resolve(domain) };
-    if (cfg.smtpMode !== "off") {
-      deps.probe = (primary, req) => this.env.MX.get(this.env.MX.idFromName(primary)).probe(req);
-    }
-    return deps;
+  private engineDeps(cfg: Config): EngineDeps {
+    this.dns ??= newResolver(cfg);
+    return engineDeps(this.env, cfg, this.dns);
   }
 
   private readInput(positions: number[]): { position: number; email: string; extra: string | null }[] {

@@ -93,7 +93,11 @@ export async function resolveMailHosts(domain: string, opts: ResolveOptions): Pr
   }
 }
 
-async function explicitMx(records: dnsPacket.MxAnswer[], mxTtl: number, ctx: QueryContext): Promise<DnsResult> {
+async function explicitMx(
+  records: dnsPacket.MxAnswer[],
+  mxTtl: number,
+  ctx: QueryContext,
+): Promise<DnsResult> {
   const exchangers = records
     .map((r) => ({ host: normalizeName(r.data.exchange), preference: r.data.preference ?? 0 }))
     // The root name "." is RFC 7505's null MX: it names no exchanger.
@@ -110,7 +114,8 @@ async function explicitMx(records: dnsPacket.MxAnswer[], mxTtl: number, ctx: Que
   const failures: string[] = [];
   resolved.forEach((r, i) => {
     const x = exchangers[i]!;
-    if (r.addresses.length > 0) hosts.push({ host: x.host, preference: x.preference, addresses: r.addresses });
+    if (r.addresses.length > 0)
+      hosts.push({ host: x.host, preference: x.preference, addresses: r.addresses });
     else failures.push(`${x.host}: ${r.problem}`);
   });
 
@@ -164,9 +169,11 @@ async function resolveHost(host: string, ctx: QueryContext): Promise<HostAddress
 }
 
 type LookupType = "MX" | "A" | "AAAA";
+/** A resource record: everything in a message but the EDNS pseudo-record. */
+type Rr = Exclude<dnsPacket.Answer, dnsPacket.OptAnswer>;
 
 type Lookup =
-  | { kind: "found"; canonical: string; records: dnsPacket.Answer[]; ttl: number }
+  | { kind: "found"; canonical: string; records: Rr[]; ttl: number }
   | { kind: "nodata"; canonical: string; ttl: number }
   | { kind: "nxdomain"; ttl: number }
   | { kind: "error"; error: string };
@@ -187,11 +194,14 @@ async function lookup(name: string, type: LookupType, ctx: QueryContext): Promis
     const rcode = (packet.flags ?? 0) & 0xf;
     if (rcode === RCODE_NXDOMAIN) return { kind: "nxdomain", ttl: Math.min(ttl, negativeTtl(packet)) };
     if (rcode !== RCODE_NOERROR) {
-      return { kind: "error", error: `${type} ${asked}: resolver answered ${RCODE_NAMES[rcode] ?? `RCODE ${rcode}`}` };
+      return {
+        kind: "error",
+        error: `${type} ${asked}: resolver answered ${RCODE_NAMES[rcode] ?? `RCODE ${rcode}`}`,
+      };
     }
 
     // A recursive resolver lists the chain first: CNAME records, then the target's records.
-    const answers = packet.answers ?? [];
+    const answers = (packet.answers ?? []).filter((a): a is Rr => a.type !== "OPT");
     for (;;) {
       const alias = answers.find((a) => a.type === "CNAME" && normalizeName(a.name) === current);
       if (!alias) break;
@@ -201,7 +211,7 @@ async function lookup(name: string, type: LookupType, ctx: QueryContext): Promis
     }
     const records = answers.filter((a) => a.type === type && normalizeName(a.name) === current);
     if (records.length > 0) {
-      for (const r of records) ttl = Math.min(ttl, "ttl" in r ? (r.ttl ?? 0) : 0);
+      for (const r of records) ttl = Math.min(ttl, r.ttl ?? 0);
       return { kind: "found", canonical: current, records, ttl };
     }
     // An SOA means the resolver chased the chain and the target has no such records.
@@ -356,7 +366,13 @@ export class DnsResolver {
     const cached = await this.opts.sharedCache?.get(domain).catch(() => null);
     if (cached) return this.remember(domain, cached);
     const { dohUrl, timeoutMs, fetcher, method } = this.opts;
-    const result = await resolveMailHosts(domain, { dohUrl, timeoutMs, fetcher, method, limiter: this.limiter });
+    const result = await resolveMailHosts(domain, {
+      dohUrl,
+      timeoutMs,
+      fetcher,
+      method,
+      limiter: this.limiter,
+    });
     this.remember(domain, result);
     // A transient failure must not be served to other jobs; a failing cache must not fail the lookup.
     if (result.status !== "error") await this.opts.sharedCache?.put(domain, result).catch(() => {});
