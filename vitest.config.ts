@@ -38,6 +38,7 @@ function workerProject(
       globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
       testTimeout: 60_000,
+      silent: "passed-only" as const,
       hookTimeout: 60_000,
     },
   };

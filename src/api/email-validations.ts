@@ -38,8 +38,6 @@ export const createSchema = z.strictObject({
   label: z.string().max(200).optional(),
 });
 
-const patchSchema = z.object({ status: z.unknown() });
-
 const PATCH_STATUSES = { canceled: "cancel", paused: "pause", processing: "resume" } as const;
 
 export const emailValidations = new Hono<AppEnv>()
@@ -109,8 +107,13 @@ export const emailValidations = new Hono<AppEnv>()
   })
   .patch("/:id", async (c) => {
     await requireJob(c);
-    const body = parseWith(patchSchema, await readJson(c));
+    const raw = await readJson(c);
     const self = `${BASE}/${c.req.param("id")}`;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw apiError(400, "invalid_type", "The body must be a JSON object such as {\"status\": \"canceled\"}.", "").withSelf(self);
+    }
+    // Only `status` is read; any other field is ignored, as the contract says.
+    const body = raw as { status?: unknown };
     if (body.status === undefined) {
       throw apiError(400, "missing_field", "Missing field for request: status", "/status").withSelf(self);
     }

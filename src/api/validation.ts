@@ -58,7 +58,7 @@ export async function readJson(c: Context): Promise<unknown> {
 }
 
 export function parseWith<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(input, { reportInput: true });
   if (!parsed.success) throw zodError(parsed.error);
   return parsed.data;
 }

@@ -87,6 +87,10 @@ export class JobObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createTables();
+  }
+
+  private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS input (position INTEGER PRIMARY KEY, email TEXT NOT NULL, extra TEXT);
@@ -198,6 +202,8 @@ export class JobObject extends DurableObject<Env> {
     await deleteJob(db, s.id);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
+    // This instance may live on (a stray request, an alarm): give it empty tables, not missing ones.
+    this.createTables();
     return true;
   }
 

@@ -28,6 +28,8 @@ export interface RelayProbeRequest {
   hosts: MxHost[];
   addresses: string[];
   catchAllKnown: boolean | null;
+  /** false: do not send the random catch-all probe. Default true. */
+  catchAllProbe?: boolean;
 }
 
 /** POST {PROBER_URL}/probe body, authenticated with `Authorization: Bearer <PROBER_SECRET>`. */

@@ -1,4 +1,17 @@
-// Placeholder: replaced by the prober implementation.
+// The prober: a small HTTP service for a host with port 25 open, running the
+// same probeDomain as the Worker. The MX object (SMTP_MODE=relay) POSTs a
+// batch of domains to /probe with the shared secret; the answers come back in
+// order. Politeness per MX host is enforced here too, across calls.
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { z } from "zod";
+import type { RelayResponseBody } from "../mx/protocol";
+import { KeyedSemaphore } from "../mx/semaphore";
+import { probeDomain, type SmtpConfig } from "../verify/smtp";
+import { connectNodeSocket } from "./node-socket";
+
 export interface ProberOptions {
   port: number;
   secret: string;
@@ -9,7 +22,120 @@ export interface ProberOptions {
     connectTimeoutMs: number;
     replyTimeoutMs: number;
   };
+  /** Interface to listen on; default 127.0.0.1 (put a TLS proxy in front to expose it). */
+  host?: string;
+  /** Concurrent probes per MX host, across calls; default 4. */
+  mxConcurrency?: number;
 }
-export async function startProber(_opts: ProberOptions): Promise<{ port: number; close(): Promise<void> }> {
-  return { port: 0, close: async () => {} };
+
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const ipAddress = z.union([z.ipv4(), z.ipv6()]);
+const requestSchema = z.object({
+  requests: z
+    .array(
+      z.object({
+        domain: z.string().min(1).max(253),
+        hosts: z
+          .array(
+            z.object({
+              host: z.string().min(1).max(253),
+              preference: z.number().int().min(0).max(65535),
+              // IP literals only: the prober never resolves names on a caller's behalf.
+              addresses: z.array(ipAddress).max(16),
+            }),
+          )
+          .max(32),
+        addresses: z.array(z.string().min(1).max(1024)).max(10_000),
+        catchAllKnown: z.boolean().nullable(),
+        catchAllProbe: z.boolean().optional(),
+      }),
+    )
+    .min(1)
+    .max(1000),
+});
+
+export async function startProber(opts: ProberOptions): Promise<{ port: number; close(): Promise<void> }> {
+  if (!opts.secret) throw new Error("the prober needs a secret");
+  const smtp: SmtpConfig = { ...opts.smtp };
+  const perMx = new KeyedSemaphore(opts.mxConcurrency ?? 4);
+  const expected = digest(`Bearer ${opts.secret}`);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      console.error(JSON.stringify({ msg: "prober error", error: String(err) }));
+      if (!res.headersSent) reply(res, 500, { error: "internal error" });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://prober").pathname;
+    if (path === "/health") {
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return reply(res, 405, { error: "method not allowed" });
+      return reply(res, 200, { ok: true });
+    }
+    if (path !== "/probe") return reply(res, 404, { error: "not found" });
+    if (req.method !== "POST") return reply(res, 405, { error: "method not allowed" });
+    // Compared as fixed-length digests so neither content nor length leaks through timing.
+    if (!timingSafeEqual(digest(req.headers.authorization ?? ""), expected)) {
+      req.resume();
+      return reply(res, 401, { error: "unauthorized" });
+    }
+    const text = await readBody(req);
+    if (text === null) return reply(res, 413, { error: "body too large" });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return reply(res, 400, { error: "body is not JSON" });
+    }
+    const parsed = requestSchema.safeParse(json);
+    if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
+
+    const results = await Promise.all(
+      parsed.data.requests.map((request) => {
+        const mxKey =
+          [...request.hosts].sort((a, b) => a.preference - b.preference)[0]?.host ?? request.domain;
+        return perMx.run(mxKey, () => probeDomain(request, smtp, connectNodeSocket));
+      }),
+    );
+    const body: RelayResponseBody = { results };
+    reply(res, 200, body);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+/** The body as text, or null when it exceeds the limit. */
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > MAX_BODY_BYTES) return null;
+    parts.push(part);
+  }
+  return Buffer.concat(parts).toString("utf8");
 }

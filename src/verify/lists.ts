@@ -7,6 +7,7 @@ import { disposableEmailBlocklistSet } from "disposable-email-domains-js";
 // The package's index.js loads this through createRequire, which workerd
 // lacks; the JSON itself bundles fine.
 import freeProviderDomains from "email-providers/all.json";
+import commonProviderDomains from "email-providers/common.json";
 // @ts-expect-error -- the package ships no type declarations; it exports string[].
 import rolePrefixes from "role-based-email-addresses";
 import type { ListFlags, SyntaxResult } from "./types";
@@ -20,8 +21,14 @@ const FREE_DOMAINS: ReadonlySet<string> = new Set(
 const ROLE_LOCALS: ReadonlySet<string> = new Set(
   (rolePrefixes as string[]).map((role) => role.toLowerCase()),
 );
-// Only corrections to domains people really mistype are worth showing.
-const SUGGESTION_TARGETS: ReadonlySet<string> = new Set([...POPULAR_DOMAINS, ...FREE_DOMAINS]);
+// The well-known providers a typo is corrected to, and never corrected away
+// from. Not the full free list: it also holds typo domains (gmai.com, yaho.com)
+// that people reach only by mistyping.
+const WELL_KNOWN_PROVIDERS: ReadonlySet<string> = new Set(
+  [...POPULAR_DOMAINS, ...(commonProviderDomains as string[])].filter(
+    (domain) => !DISPOSABLE_DOMAINS.has(domain),
+  ),
+);
 
 export function checkLists(syntax: SyntaxResult): ListFlags {
   const domain = syntax.valid ? syntax.asciiDomain : domainOf(syntax.input);
@@ -65,12 +72,14 @@ export function isRoleLocal(local: string): boolean {
 export function suggestDomain(address: string): string | null {
   const domain = domainOf(address);
   // A real provider is never "corrected" into another (mac.com is not a typo of mail.com).
-  if (domain === "" || SUGGESTION_TARGETS.has(domain) || isDisposableDomain(domain)) return null;
+  if (domain === "" || WELL_KNOWN_PROVIDERS.has(domain)) return null;
   // The checker parses the address itself; a plain local part keeps quoted
   // or exotic ones from confusing it.
   const suggestion = suggestEmail({ email: `x@${domain}` });
   if (!suggestion || suggestion.domain === domain) return null;
-  return SUGGESTION_TARGETS.has(suggestion.domain) ? suggestion.domain : null;
+  // It also "fixes" TLDs of any domain (acme.co.za -> acme.co); only
+  // corrections to a well-known provider are worth showing.
+  return WELL_KNOWN_PROVIDERS.has(suggestion.domain) ? suggestion.domain : null;
 }
 
 function suggestAddress(local: string, domain: string): string | null {

@@ -79,7 +79,9 @@ export class ReplyReader {
     for (let i = 0; i < this.lines.length; i++) {
       const match = REPLY_LINE.exec(this.lines[i] ?? "");
       if (!match) {
-        this.end(new SmtpIoError("protocol", `not an SMTP reply: ${JSON.stringify(this.lines[i]?.slice(0, 80))}`));
+        this.end(
+          new SmtpIoError("protocol", `not an SMTP reply: ${JSON.stringify(this.lines[i]?.slice(0, 80))}`),
+        );
         return null;
       }
       if (match[2] !== "-") return parseReplyLines(this.lines.splice(0, i + 1));

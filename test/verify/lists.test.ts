@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { checkLists, isDisposableDomain, isFreeDomain, isRoleLocal, suggestDomain } from "../../src/verify/lists";
+import {
+  checkLists,
+  isDisposableDomain,
+  isFreeDomain,
+  isRoleLocal,
+  suggestDomain,
+} from "../../src/verify/lists";
 import { checkSyntax } from "../../src/verify/syntax";
 
 describe("isDisposableDomain", () => {
@@ -101,14 +107,19 @@ describe("checkLists", () => {
     ["info@mailinator.com", { disposable: true, role: true, free: false, didYouMean: null }],
     ["Bob@x.y.Mailinator.com", { disposable: true, role: false, free: false, didYouMean: null }],
     ["sales+q3@iana.org", { disposable: false, role: true, free: false, didYouMean: null }],
-    ["Alice+tag@gmial.com", { disposable: false, role: false, free: false, didYouMean: "Alice+tag@gmail.com" }],
+    [
+      "Alice+tag@outlok.com",
+      { disposable: false, role: false, free: false, didYouMean: "Alice+tag@outlook.com" },
+    ],
+    // gmial.com is a typo trap on the disposable list: flagged, and corrected.
+    ["alice@gmial.com", { disposable: true, role: false, free: false, didYouMean: "alice@gmail.com" }],
     ["alice@bücher.de", { disposable: false, role: false, free: false, didYouMean: null }],
     ["alice@[192.0.2.1]", { disposable: false, role: false, free: false, didYouMean: null }],
     // Invalid syntax: the lists still read the text after the last @.
     ["bad address@mailinator.com", { disposable: true, role: false, free: false, didYouMean: null }],
     ["a@b@Sub.Mailinator.COM", { disposable: true, role: false, free: false, didYouMean: null }],
     ["info@@gmail.com", { disposable: false, role: false, free: true, didYouMean: null }],
-    ["alice smith@gmial.com", { disposable: false, role: false, free: false, didYouMean: null }],
+    ["alice smith@outlok.com", { disposable: false, role: false, free: false, didYouMean: null }],
     ["no-at-sign", { disposable: false, role: false, free: false, didYouMean: null }],
   ])("%s", (input, expected) => {
     expect(checkLists(checkSyntax(input))).toEqual(expected);

@@ -40,7 +40,14 @@ function smtp(status: MailboxStatus, code: number | null, extra: Partial<SmtpRes
 }
 
 function checks(overrides: Partial<CheckResults> = {}): CheckResults {
-  return { syntax: VALID_SYNTAX, flags: NO_FLAGS, dns: DNS_OK, smtp: null, smtpDisabled: false, ...overrides };
+  return {
+    syntax: VALID_SYNTAX,
+    flags: NO_FLAGS,
+    dns: DNS_OK,
+    smtp: null,
+    smtpDisabled: false,
+    ...overrides,
+  };
 }
 
 function dns(status: DnsResult["status"]): DnsResult {
@@ -137,7 +144,12 @@ describe("verdict details", () => {
 
   it("keeps a 550 on the real address undeliverable on a catch-all domain", () => {
     const v = verdict(checks({ smtp: smtp("not_found", 550, { catchAll: true }) }));
-    expect(v).toMatchObject({ result: "undeliverable", reason: "mailbox_not_found", smtpCode: 550, catchAll: true });
+    expect(v).toMatchObject({
+      result: "undeliverable",
+      reason: "mailbox_not_found",
+      smtpCode: 550,
+      catchAll: true,
+    });
   });
 
   it("treats an address literal as not checkable", () => {
@@ -148,7 +160,10 @@ describe("verdict details", () => {
       address: "alice@[192.0.2.1]",
       ipLiteral: true,
     };
-    expect(verdict(checks({ syntax, dns: null }))).toMatchObject({ result: "unknown", reason: "smtp_not_checked" });
+    expect(verdict(checks({ syntax, dns: null }))).toMatchObject({
+      result: "unknown",
+      reason: "smtp_not_checked",
+    });
   });
 
   it("never calls a DNS failure undeliverable, whatever SMTP said", () => {
@@ -164,7 +179,10 @@ describe("verdict details", () => {
 
   it("reports disposable even when SMTP is switched off", () => {
     const flags = { ...NO_FLAGS, disposable: true };
-    expect(verdict(checks({ flags, smtpDisabled: true }))).toMatchObject({ result: "risky", reason: "disposable" });
+    expect(verdict(checks({ flags, smtpDisabled: true }))).toMatchObject({
+      result: "risky",
+      reason: "disposable",
+    });
   });
 
   it("counts implicit MX as a working domain", () => {
@@ -172,7 +190,9 @@ describe("verdict details", () => {
   });
 
   it("says not checked when SMTP was switched off, even with a stale SMTP result", () => {
-    expect(verdict(checks({ smtpDisabled: true, smtp: smtp("exists", 250) })).reason).toBe("smtp_not_checked");
+    expect(verdict(checks({ smtpDisabled: true, smtp: smtp("exists", 250) })).reason).toBe(
+      "smtp_not_checked",
+    );
   });
 
   it("says not checked when SMTP was not attempted", () => {
@@ -215,14 +235,18 @@ describe("role and free are flags, never a verdict", () => {
     const plain = verdict(checks({ smtp: smtp("exists", 250) })).score;
     const role = verdict(checks({ flags: { ...NO_FLAGS, role: true }, smtp: smtp("exists", 250) })).score;
     const free = verdict(checks({ flags: { ...NO_FLAGS, free: true }, smtp: smtp("exists", 250) })).score;
-    const both = verdict(checks({ flags: { ...NO_FLAGS, role: true, free: true }, smtp: smtp("exists", 250) }));
+    const both = verdict(
+      checks({ flags: { ...NO_FLAGS, role: true, free: true }, smtp: smtp("exists", 250) }),
+    );
     expect(role).toBeLessThan(plain);
     expect(free).toBeLessThan(plain);
     expect(both.score).toBeGreaterThanOrEqual(90);
     expect(both.result).toBe("deliverable");
 
     const rejected = verdict(checks({ smtp: smtp("not_found", 550) })).score;
-    const rejectedRole = verdict(checks({ flags: { ...NO_FLAGS, role: true }, smtp: smtp("not_found", 550) }));
+    const rejectedRole = verdict(
+      checks({ flags: { ...NO_FLAGS, role: true }, smtp: smtp("not_found", 550) }),
+    );
     expect(rejectedRole.score).toBe(rejected);
   });
 
