@@ -67,7 +67,13 @@ app.onError((err, c) => {
     items = [{ code, title: titleFor(code), detail: err.message || titleFor(code) }];
   } else {
     status = 500;
-    items = [{ code: "internal_error", title: titleFor("internal_error"), detail: "Something went wrong on our side." }];
+    items = [
+      {
+        code: "internal_error",
+        title: titleFor("internal_error"),
+        detail: "Something went wrong on our side.",
+      },
+    ];
     console.error(JSON.stringify({ msg: "unhandled error", path: c.req.path, error: String(err) }));
   }
   if (c.req.path.startsWith("/v1/")) {

@@ -13,7 +13,9 @@ export function api(path: string, init: RequestInit = {}): Promise<Response> {
 let accounts = 0;
 
 /** A fresh account and its key, so tests never share state. */
-export async function newAccount(prefix = "acct"): Promise<{ account: string; key: string; auth: Record<string, string> }> {
+export async function newAccount(
+  prefix = "acct",
+): Promise<{ account: string; key: string; auth: Record<string, string> }> {
   const account = `${prefix}-${Date.now().toString(36)}-${++accounts}`;
   const res = await api(`/admin/accounts/${account}/keys`, { method: "POST", headers: ADMIN });
   expect(res.status).toBe(201);
@@ -22,7 +24,11 @@ export async function newAccount(prefix = "acct"): Promise<{ account: string; ke
 }
 
 export function json(body: unknown, headers: Record<string, string> = {}): RequestInit {
-  return { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 export interface Job {
@@ -36,13 +42,20 @@ export interface Job {
   total?: number;
 }
 
-export async function createJob(auth: Record<string, string>, emails: unknown[], extra: object = {}): Promise<Job> {
+export async function createJob(
+  auth: Record<string, string>,
+  emails: unknown[],
+  extra: object = {},
+): Promise<Job> {
   const res = await api("/email-validations", json({ emails, ...extra }, auth));
   expect(res.status).toBe(202);
   return (await res.json()) as Job;
 }
 
-export async function getJob(auth: Record<string, string>, href: string): Promise<{ res: Response; body: Job }> {
+export async function getJob(
+  auth: Record<string, string>,
+  href: string,
+): Promise<{ res: Response; body: Job }> {
   const res = await api(href, { headers: auth });
   return { res, body: (await res.json()) as Job };
 }
@@ -61,7 +74,11 @@ export async function waitForJob(auth: Record<string, string>, id: string, timeo
 }
 
 /** Walks every page by following _links.next from the first page. */
-export async function allResults(auth: Record<string, string>, id: string, size = 100): Promise<Job["results"]> {
+export async function allResults(
+  auth: Record<string, string>,
+  id: string,
+  size = 100,
+): Promise<Job["results"]> {
   const out: Job["results"] = [];
   let href: string | undefined = `/email-validations/${id}?page[size]=${size}&include=details`;
   while (href) {

@@ -38,7 +38,9 @@ function xlsxBytes(rows: unknown[][], bookType: XLSX.BookType = "xlsx"): Uint8Ar
 }
 
 async function jobCount(account: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE account_id = ?").bind(account).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE account_id = ?")
+    .bind(account)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -51,7 +53,11 @@ describe("compatible family: create from files and text", () => {
       'Nobody;nobody@normal.test;"multi\nline"\r\n' +
       "Dup;alice@NORMAL.test;dup\r\n" +
       "Full;full@normal.test;+cmd\r\n";
-    const res = await createCompat(auth, { label: "Newsletter", source: "file", file: new Blob([csv], { type: "text/csv" }) });
+    const res = await createCompat(auth, {
+      label: "Newsletter",
+      source: "file",
+      file: new Blob([csv], { type: "text/csv" }),
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     const job = await waitCompat(auth, id);
@@ -78,14 +84,23 @@ describe("compatible family: create from files and text", () => {
       ["nobody@normal.test", "invalid"],
       ["full@normal.test", "risky"],
     ]);
-    expect(results[0]?.result).toMatchObject({ syntax: "pass", mx: "pass", mailbox: "pass", score: expect.any(Number) });
+    expect(results[0]?.result).toMatchObject({
+      syntax: "pass",
+      mx: "pass",
+      mailbox: "pass",
+      score: expect.any(Number),
+    });
     expect(results[0]?.result.smtpResponse).toMatch(/^250/);
     expect(results[1]?.result).toMatchObject({ mailbox: "fail", classifier: "invalid" });
 
-    const fromPos = (await (await api(`/v1/email/validate/job/${id}/result?pos=2`, { headers: auth })).json()) as unknown[];
+    const fromPos = (await (
+      await api(`/v1/email/validate/job/${id}/result?pos=2`, { headers: auth })
+    ).json()) as unknown[];
     expect(fromPos).toHaveLength(1);
 
-    const dl = await api(`/v1/email/validate/job/${id}/download?filters=valid&filters=risky`, { headers: auth });
+    const dl = await api(`/v1/email/validate/job/${id}/download?filters=valid&filters=risky`, {
+      headers: auth,
+    });
     expect(dl.status).toBe(200);
     expect(dl.headers.get("content-type")).toContain("text/csv");
     const text = await dl.text();
@@ -106,7 +121,14 @@ describe("compatible family: create from files and text", () => {
       ["xlsx", "list.xlsx"],
       ["biff8", "list.xls"],
     ] as const) {
-      const bytes = xlsxBytes([["first", "EMAIL"], ["Al", "alice@normal.test"], ["Bo", "bob@normal.test"]], bookType);
+      const bytes = xlsxBytes(
+        [
+          ["first", "EMAIL"],
+          ["Al", "alice@normal.test"],
+          ["Bo", "bob@normal.test"],
+        ],
+        bookType,
+      );
       const res = await createCompat(auth, { source: "excel", file: new Blob([bytes]) }, name);
       expect(res.status).toBe(201);
       const { id } = (await res.json()) as { id: string };
@@ -117,7 +139,10 @@ describe("compatible family: create from files and text", () => {
 
   it("creates from pasted text separated by commas and newlines", async () => {
     const { auth } = await newAccount();
-    const res = await createCompat(auth, { source: "input", input: "alice@normal.test, bob@normal.test\ncarol@normal.test" });
+    const res = await createCompat(auth, {
+      source: "input",
+      input: "alice@normal.test, bob@normal.test\ncarol@normal.test",
+    });
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     expect(await waitCompat(auth, id)).toMatchObject({ emailCount: 3, source: "input" });
@@ -125,10 +150,25 @@ describe("compatible family: create from files and text", () => {
 
   const bad: [string, Record<string, string | Blob>, string | undefined, number][] = [
     ["an empty file", { source: "file", file: new Blob([""]) }, "empty.csv", 400],
-    ["a file with no email column", { source: "file", file: new Blob(["name,city\nBob,Paris\n"]) }, "x.csv", 400],
-    ["binary garbage as CSV", { source: "file", file: new Blob([new Uint8Array([0, 1, 2, 255, 0, 7, 0, 0])]) }, "x.csv", 400],
+    [
+      "a file with no email column",
+      { source: "file", file: new Blob(["name,city\nBob,Paris\n"]) },
+      "x.csv",
+      400,
+    ],
+    [
+      "binary garbage as CSV",
+      { source: "file", file: new Blob([new Uint8Array([0, 1, 2, 255, 0, 7, 0, 0])]) },
+      "x.csv",
+      400,
+    ],
     ["garbage as excel", { source: "excel", file: new Blob(["alice@normal.test\n"]) }, "x.xlsx", 400],
-    ["a corrupt XLSX", { source: "excel", file: new Blob([new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3, 4, 5])]) }, "x.xlsx", 400],
+    [
+      "a corrupt XLSX",
+      { source: "excel", file: new Blob([new Uint8Array([0x50, 0x4b, 3, 4, 1, 2, 3, 4, 5])]) },
+      "x.xlsx",
+      400,
+    ],
     ["an unknown source", { source: "hubspot", input: "a@normal.test" }, undefined, 400],
     ["source=file without a file", { source: "file" }, undefined, 400],
     ["source=input without input", { source: "input" }, undefined, 400],
@@ -162,7 +202,10 @@ describe("compatible family: manage jobs", () => {
       body: JSON.stringify({ emails: ["alice@normal.test", "ghost@normal.test", "x@nullmx.test"] }),
     });
     expect(ok.status).toBe(200);
-    const results = (await ok.json()) as { email: string; result: { classifier: string; description: string[] } }[];
+    const results = (await ok.json()) as {
+      email: string;
+      result: { classifier: string; description: string[] };
+    }[];
     expect(results.map((r) => r.result.classifier)).toEqual(["valid", "invalid", "invalid"]);
     expect(results[2]?.result.description).toContain("invalid_mx");
     const tooMany = await api("/v1/email/validate", {
@@ -187,7 +230,9 @@ describe("compatible family: manage jobs", () => {
     expect(paused.state).toBe("paused");
     // A paused job does no work.
     await new Promise((r) => setTimeout(r, 1000));
-    const still = (await (await api(`/v1/email/validate/job/${job.id}`, { headers: auth })).json()) as typeof paused;
+    const still = (await (
+      await api(`/v1/email/validate/job/${job.id}`, { headers: auth })
+    ).json()) as typeof paused;
     expect(still.summary.totalEmails).toBe(paused.summary.totalEmails);
     expect(still.state).toBe("paused");
 
@@ -200,14 +245,18 @@ describe("compatible family: manage jobs", () => {
     const done = await waitForJob(auth, job.id);
     expect(done.status).toBe("completed");
     expect(done.results.map((r) => r.email)).toEqual(emails);
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?").bind(job.id).first<{ n: number }>();
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?")
+      .bind(job.id)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(60);
   });
 
   it("can cancel a paused job but not pause a terminal one", async () => {
     const { auth } = await newAccount();
     const job = await createJob(auth, ["g1@greylist.test", "g2@greylist.test"]);
-    expect((await api(`/v1/email/validate/job/${job.id}/pause`, { method: "POST", headers: auth })).status).toBe(200);
+    expect(
+      (await api(`/v1/email/validate/job/${job.id}/pause`, { method: "POST", headers: auth })).status,
+    ).toBe(200);
     const cancel = await api(`/v1/email/validate/job/${job.id}/cancel`, { method: "POST", headers: auth });
     expect(cancel.status).toBe(200);
     const body = (await cancel.json()) as Record<string, unknown>;
@@ -216,7 +265,10 @@ describe("compatible family: manage jobs", () => {
     const again = await api(`/v1/email/validate/job/${job.id}/pause`, { method: "POST", headers: auth });
     expect(again.status).toBe(400);
     expect(await again.json()).toEqual({ error: "Cannot pause job in 'canceled' status" });
-    const cancelAgain = await api(`/v1/email/validate/job/${job.id}/cancel`, { method: "POST", headers: auth });
+    const cancelAgain = await api(`/v1/email/validate/job/${job.id}/cancel`, {
+      method: "POST",
+      headers: auth,
+    });
     expect(await cancelAgain.json()).toEqual({ error: "Cannot cancel job in 'canceled' status" });
   });
 
@@ -237,7 +289,9 @@ describe("compatible family: manage jobs", () => {
     expect(del.status).toBe(200);
     expect((await api(`/v1/email/validate/job/${job.id}`, { headers: auth })).status).toBe(404);
     expect((await getJob(auth, `/email-validations/${job.id}`)).res.status).toBe(404);
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?").bind(job.id).first<{ n: number }>();
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?")
+      .bind(job.id)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(0);
     // Give a stray alarm time to run: nothing comes back.
     await new Promise((r) => setTimeout(r, 1500));
@@ -329,7 +383,9 @@ describe("canonical family additions", () => {
       { email: "x@catchall.test", owner: "c" },
     ]);
     await waitForJob(auth, job.id);
-    const csv = await (await api(`/email-validations/${job.id}/download?result=deliverable,risky`, { headers: auth })).text();
+    const csv = await (
+      await api(`/email-validations/${job.id}/download?result=deliverable,risky`, { headers: auth })
+    ).text();
     const lines = csv.trimEnd().split("\r\n");
     expect(lines[0]).toContain("email,result,catch_all,reason");
     expect(lines[0]?.endsWith(",owner")).toBe(true);
@@ -338,7 +394,10 @@ describe("canonical family additions", () => {
     const nd = await (
       await api(`/email-validations/${job.id}/download?result=undeliverable&format=ndjson`, { headers: auth })
     ).text();
-    const objs = nd.trim().split("\n").map((l) => JSON.parse(l) as { email: string; result: string });
+    const objs = nd
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { email: string; result: string });
     expect(objs.map((o) => [o.email, o.result])).toEqual([["nobody@normal.test", "undeliverable"]]);
     const bad = await api(`/email-validations/${job.id}/download?result=great`, { headers: auth });
     expect(bad.status).toBe(400);

@@ -1,20 +1,13 @@
-import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { jobStub } from "../src/job/stub";
-import {
-  allResults,
-  api,
-  createJob,
-  expectConforms,
-  getJob,
-  json,
-  newAccount,
-  waitForJob,
-} from "./helpers";
+import { allResults, api, createJob, expectConforms, getJob, json, newAccount, waitForJob } from "./helpers";
 
 async function jobRows(id: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?").bind(id).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?")
+    .bind(id)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -63,7 +56,11 @@ describe("create and poll", () => {
       "Carol@normal.test", // a different local part: kept
     ]);
     const done = await waitForJob(auth, job.id);
-    expect(done.results.map((r) => r.email)).toEqual(["carol@normal.test", "alice@normal.test", "Carol@normal.test"]);
+    expect(done.results.map((r) => r.email)).toEqual([
+      "carol@normal.test",
+      "alice@normal.test",
+      "Carol@normal.test",
+    ]);
     expect(done.total).toBe(3);
     expect(await jobRows(job.id)).toBe(3);
   });
@@ -94,7 +91,11 @@ describe("create and poll", () => {
     }
     expect(partial.slice(-2)).toEqual(["alice@normal.test", "bob@normal.test"]);
     const done = await waitForJob(auth, job.id);
-    expect(done.results.map((r) => r.email)).toEqual(["alice@greylist.test", "alice@normal.test", "bob@normal.test"]);
+    expect(done.results.map((r) => r.email)).toEqual([
+      "alice@greylist.test",
+      "alice@normal.test",
+      "bob@normal.test",
+    ]);
     expect(done.results[0]?.result).toBe("deliverable");
   });
 });
@@ -110,7 +111,8 @@ describe("cursor pages", () => {
     expect(forward.map((r) => r.email)).toEqual(emails);
 
     // From the last page, walk prev to the start.
-    let href: string | undefined = `/email-validations/${job.id}?page[size]=5&page[after]=${encodeURIComponent(emails[19]!)}`;
+    let href: string | undefined =
+      `/email-validations/${job.id}?page[size]=5&page[after]=${encodeURIComponent(emails[19]!)}`;
     const backward: string[] = [];
     let first = true;
     while (href) {
@@ -133,11 +135,15 @@ describe("cursor pages", () => {
     await waitForJob(auth, job.id);
     const { body } = await getJob(auth, `/email-validations/${job.id}?page[size]=1`);
     expect(body._links.prev).toBeUndefined();
-    expect(body._links.next?.href).toBe(`/email-validations/${job.id}?page[size]=1&page[after]=alice%40normal.test`);
+    expect(body._links.next?.href).toBe(
+      `/email-validations/${job.id}?page[size]=1&page[after]=alice%40normal.test`,
+    );
     const { body: second } = await getJob(auth, body._links.next!.href);
     expect(second.results.map((r) => r.email)).toEqual(["bob@normal.test"]);
     expect(second._links.next).toBeUndefined();
-    expect(second._links.prev?.href).toBe(`/email-validations/${job.id}?page[size]=1&page[before]=bob%40normal.test`);
+    expect(second._links.prev?.href).toBe(
+      `/email-validations/${job.id}?page[size]=1&page[before]=bob%40normal.test`,
+    );
   });
 
   it.each([
@@ -269,9 +275,27 @@ describe("errors and nothing created", () => {
     ["missing emails", { body: JSON.stringify({}) }, 400, "missing_field", "/emails"],
     ["empty list", { body: JSON.stringify({ emails: [] }) }, 400, "invalid_value", "/emails"],
     ["wrong entry type", { body: JSON.stringify({ emails: [42] }) }, 400, "invalid_value", "/emails/0"],
-    ["entry without email", { body: JSON.stringify({ emails: [{ mail: "a@b.c" }] }) }, 400, "invalid_value", "/emails/0"],
-    ["CRLF in an email", { body: JSON.stringify({ emails: ["a@b.c\r\nRCPT TO:<x@y.z>"] }) }, 400, "invalid_value", "/emails/0"],
-    ["unknown field", { body: JSON.stringify({ emails: ["a@b.c"], bogus: 1 }) }, 400, "unknown_field", "/bogus"],
+    [
+      "entry without email",
+      { body: JSON.stringify({ emails: [{ mail: "a@b.c" }] }) },
+      400,
+      "invalid_value",
+      "/emails/0",
+    ],
+    [
+      "CRLF in an email",
+      { body: JSON.stringify({ emails: ["a@b.c\r\nRCPT TO:<x@y.z>"] }) },
+      400,
+      "invalid_value",
+      "/emails/0",
+    ],
+    [
+      "unknown field",
+      { body: JSON.stringify({ emails: ["a@b.c"], bogus: 1 }) },
+      400,
+      "unknown_field",
+      "/bogus",
+    ],
     [
       "more than 100,000 entries",
       { body: JSON.stringify({ emails: Array.from({ length: 100_001 }, (_, i) => `u${i}@normal.test`) }) },
@@ -279,7 +303,13 @@ describe("errors and nothing created", () => {
       "too_many_entries",
       "/emails",
     ],
-    ["wrong content type", { body: "emails=a@b.c", headers: { "content-type": "text/plain" } }, 415, "unsupported_media_type", undefined],
+    [
+      "wrong content type",
+      { body: "emails=a@b.c", headers: { "content-type": "text/plain" } },
+      415,
+      "unsupported_media_type",
+      undefined,
+    ],
   ];
 
   it.each(cases)("%s", async (_name, init, status, code, pointer) => {
@@ -328,7 +358,11 @@ describe("errors and nothing created", () => {
 
 describe("accounts and keys", () => {
   it("refuses missing and wrong keys with 401", async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer mv_wrong" }, { authorization: "Basic abc" }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer mv_wrong" },
+      { authorization: "Basic abc" },
+    ];
     for (const headers of attempts) {
       const res = await api("/email-validations", json({ emails: ["a@normal.test"] }, headers));
       expect(res.status).toBe(401);
@@ -340,7 +374,10 @@ describe("accounts and keys", () => {
 
   it("accepts the key as the apiKey query parameter", async () => {
     const { key } = await newAccount();
-    const res = await api(`/email-validations?apiKey=${encodeURIComponent(key)}`, json({ emails: ["alice@normal.test"] }));
+    const res = await api(
+      `/email-validations?apiKey=${encodeURIComponent(key)}`,
+      json({ emails: ["alice@normal.test"] }),
+    );
     expect(res.status).toBe(202);
   });
 
@@ -387,7 +424,11 @@ describe("at-least-once alarms", () => {
     const emails = Array.from({ length: 40 }, (_, i) => `u${i}@normal.test`);
     const job = await createJob(auth, emails);
     const stub = jobStub(env, job.id);
-    await Promise.all([runDurableObjectAlarm(stub), runDurableObjectAlarm(stub), runDurableObjectAlarm(stub)]);
+    await Promise.all([
+      runDurableObjectAlarm(stub),
+      runDurableObjectAlarm(stub),
+      runDurableObjectAlarm(stub),
+    ]);
     const done = await waitForJob(auth, job.id);
     expect(done.status).toBe("completed");
     expect(await jobRows(job.id)).toBe(40);

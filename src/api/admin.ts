@@ -8,17 +8,15 @@ import type { AppEnv } from "./types";
 
 const accountName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
 
-export const admin = new Hono<AppEnv>()
-  .use("*", adminAuth())
-  .post("/accounts/:account/keys", async (c) => {
-    const account = c.req.param("account");
-    if (!accountName.safeParse(account).success) {
-      throw apiError(
-        400,
-        "invalid_value",
-        "Account ids are 1-64 characters: letters, digits, '_', '.' and '-'.",
-        "/account",
-      );
-    }
-    return c.json(await createApiKey(openDb(c.env.DB), account), 201);
-  });
+export const admin = new Hono<AppEnv>().use("*", adminAuth()).post("/accounts/:account/keys", async (c) => {
+  const account = c.req.param("account");
+  if (!accountName.safeParse(account).success) {
+    throw apiError(
+      400,
+      "invalid_value",
+      "Account ids are 1-64 characters: letters, digits, '_', '.' and '-'.",
+      "/account",
+    );
+  }
+  return c.json(await createApiKey(openDb(c.env.DB), account), 201);
+});

@@ -16,7 +16,11 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = bearer(c) ?? c.req.query("apiKey") ?? null;
     if (!key) {
-      throw apiError(401, "unauthorized", "Missing API key: send 'Authorization: Bearer <key>' or '?apiKey=<key>'.");
+      throw apiError(
+        401,
+        "unauthorized",
+        "Missing API key: send 'Authorization: Bearer <key>' or '?apiKey=<key>'.",
+      );
     }
     const account = await accountForKey(openDb(c.env.DB), key);
     if (!account) throw apiError(401, "unauthorized", "Invalid API key.");

@@ -10,7 +10,12 @@ import { iso } from "./present";
 // `description`, so nothing is hidden. summary.riskyCount therefore includes
 // unknown results; summary.unknownCount breaks them out.
 
-const CLASSIFIER = { deliverable: "valid", risky: "risky", unknown: "risky", undeliverable: "invalid" } as const;
+const CLASSIFIER = {
+  deliverable: "valid",
+  risky: "risky",
+  unknown: "risky",
+  undeliverable: "invalid",
+} as const;
 export type Classifier = (typeof CLASSIFIER)[keyof typeof CLASSIFIER];
 export const CLASSIFIERS = ["valid", "risky", "invalid"] as const;
 

@@ -1,22 +1,31 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { openDb } from "../db/client";
 import { getJobRow, listJobs } from "../db/jobs";
 import { pageResults, resultPages } from "../db/results";
 import { csvStream } from "../ingest/csv-writer";
 import { startJob } from "../job/create";
 import { isJobId, jobStub } from "../job/stub";
-import { classesFor, CLASSIFIERS, compatJob, compatResult } from "./compat-present";
-import { apiError } from "./errors";
+import { CLASSIFIERS, classesFor, compatJob, compatResult } from "./compat-present";
 import { control } from "./email-validations";
-import { readList, readMultipart } from "./upload";
+import { apiError } from "./errors";
 import type { AppEnv } from "./types";
+import { readList, readMultipart } from "./upload";
 import { validateNow } from "./validate-now";
 
 // The seed-003 compatible family under /v1/email/validate. Errors use that
 // API's {"error": "…"} shape (app.onError picks it for /v1/ paths).
 
-const DOWNLOAD_COLUMNS = ["email", "syntax", "mx", "mailbox", "score", "classifier", "description", "smtpResponse"];
+const DOWNLOAD_COLUMNS = [
+  "email",
+  "syntax",
+  "mx",
+  "mailbox",
+  "score",
+  "classifier",
+  "description",
+  "smtpResponse",
+];
 
 const jobNotFound = () => apiError(404, "not_found", "Job not found");
 
@@ -32,7 +41,8 @@ export const compat = new Hono<AppEnv>()
   .post("/job", async (c) => {
     const form = await readMultipart(c);
     const source = form.get("source");
-    if (typeof source !== "string" || !source) throw apiError(400, "missing_field", "Invalid source type", "/source");
+    if (typeof source !== "string" || !source)
+      throw apiError(400, "missing_field", "Invalid source type", "/source");
     const list = await readList(form, source);
     const job = await startJob(c.env, {
       accountId: c.get("accountId"),
@@ -51,7 +61,8 @@ export const compat = new Hono<AppEnv>()
   .get("/job/:id/result", async (c) => {
     const job = await ownedRow(c);
     const posParam = c.req.query("pos") ?? "0";
-    if (!/^\d+$/.test(posParam)) throw apiError(400, "invalid_parameter", "pos must be a whole number, 0 or more.", "/pos");
+    if (!/^\d+$/.test(posParam))
+      throw apiError(400, "invalid_parameter", "pos must be a whole number, 0 or more.", "/pos");
     const page = await pageResults(openDb(c.env.DB), job.id, { size: 1000, after: Number(posParam) - 1 });
     return c.json(page.rows.map(compatResult));
   })
@@ -60,7 +71,11 @@ export const compat = new Hono<AppEnv>()
     const filters = c.req.queries("filters") ?? [];
     const unknown = filters.filter((f) => !(CLASSIFIERS as readonly string[]).includes(f));
     if (unknown.length) {
-      throw apiError(400, "invalid_parameter", `Unknown filters: ${unknown.join(", ")}. Use valid, risky or invalid.`);
+      throw apiError(
+        400,
+        "invalid_parameter",
+        `Unknown filters: ${unknown.join(", ")}. Use valid, risky or invalid.`,
+      );
     }
     const columns: string[] = job.inputColumns ? JSON.parse(job.inputColumns) : [];
     const classes = filters.length ? classesFor(filters) : undefined;

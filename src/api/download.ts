@@ -6,10 +6,28 @@ import { presentResult } from "./present";
 
 export const RESULT_CLASSES = ["deliverable", "risky", "undeliverable", "unknown"];
 
-const COLUMNS = ["email", "result", "catch_all", "reason", "score", "smtp_code", "smtp_text", "mx_host", "disposable", "role", "free", "did_you_mean"];
+const COLUMNS = [
+  "email",
+  "result",
+  "catch_all",
+  "reason",
+  "score",
+  "smtp_code",
+  "smtp_text",
+  "mx_host",
+  "disposable",
+  "role",
+  "free",
+  "did_you_mean",
+];
 
 /** Streams a job's results page by page from D1; the file is never built in memory. */
-export function downloadResponse(env: Env, job: JobSnapshot, format: "csv" | "ndjson", classes?: string[]): Response {
+export function downloadResponse(
+  env: Env,
+  job: JobSnapshot,
+  format: "csv" | "ndjson",
+  classes?: string[],
+): Response {
   const db = openDb(env.DB);
   const columns = job.inputColumns ?? [];
   const filename = `mailvet-${job.id}.${format}`;
@@ -35,7 +53,10 @@ export function downloadResponse(env: Env, job: JobSnapshot, format: "csv" | "nd
       yield page.map((row) => {
         const r = presentResult(row, true) as Record<string, unknown>;
         const extra: Record<string, string> = row.extra ? JSON.parse(row.extra) : {};
-        return [...COLUMNS.map((k) => r[k] as string | number | boolean | null), ...columns.map((col) => extra[col] ?? "")];
+        return [
+          ...COLUMNS.map((k) => r[k] as string | number | boolean | null),
+          ...columns.map((col) => extra[col] ?? ""),
+        ];
       });
     }
   }

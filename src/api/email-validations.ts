@@ -1,10 +1,10 @@
-import { Hono } from "hono";
 import type { Context } from "hono";
+import { Hono } from "hono";
 import { z } from "zod";
 import { MAX_JOB_EMAILS } from "../config";
 import { openDb } from "../db/client";
-import { type Page, type PageRequest, pageResults, positionOf } from "../db/results";
 import { listJobs } from "../db/jobs";
+import { type Page, type PageRequest, pageResults, positionOf } from "../db/results";
 import { startJob } from "../job/create";
 import { CONTROL_CHARS, type InputEntry } from "../job/ingest";
 import type { ControlResult, JobSnapshot } from "../job/object";
@@ -12,8 +12,8 @@ import { isJobId, jobStub, ownedJob } from "../job/stub";
 import { downloadResponse, RESULT_CLASSES } from "./download";
 import { apiError, notFound } from "./errors";
 import { type Links, presentJob, presentListedJob } from "./present";
-import { readList, readMultipart } from "./upload";
 import type { AppEnv } from "./types";
+import { readList, readMultipart } from "./upload";
 import { parseWith, readJson } from "./validation";
 
 // The canonical family: /email-validations (seeds 001, 002, 000, 004).
@@ -51,19 +51,33 @@ export const emailValidations = new Hono<AppEnv>()
     const sizeParam = c.req.query("page[size]") ?? "100";
     const size = Number(sizeParam);
     if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
-      throw apiError(400, "invalid_parameter", "page[size] must be a whole number from 1 to 1000.", "/page[size]");
+      throw apiError(
+        400,
+        "invalid_parameter",
+        "page[size] must be a whole number from 1 to 1000.",
+        "/page[size]",
+      );
     }
     const after = c.req.query("page[after]");
     if (after !== undefined && !isJobId(after)) {
-      throw apiError(400, "invalid_parameter", "page[after] must be the id of a job in the previous page.", "/page[after]");
+      throw apiError(
+        400,
+        "invalid_parameter",
+        "page[after] must be the id of a job in the previous page.",
+        "/page[after]",
+      );
     }
     const rows = await listJobs(openDb(c.env.DB), c.get("accountId"), { size: size + 1, before: after });
     const page = rows.slice(0, size);
     const details = wantsDetails(c);
-    const links: Links = { self: { href: `${BASE}?page[size]=${size}${after ? `&page[after]=${after}` : ""}` } };
+    const links: Links = {
+      self: { href: `${BASE}?page[size]=${size}${after ? `&page[after]=${after}` : ""}` },
+    };
     const last = page[page.length - 1];
     if (rows.length > size && last) {
-      links.next = { href: `${BASE}?page[size]=${size}&page[after]=${last.id}${details ? "&include=details" : ""}` };
+      links.next = {
+        href: `${BASE}?page[size]=${size}&page[after]=${last.id}${details ? "&include=details" : ""}`,
+      };
     }
     return c.json({
       object: "list",
@@ -110,14 +124,22 @@ export const emailValidations = new Hono<AppEnv>()
     const raw = await readJson(c);
     const self = `${BASE}/${c.req.param("id")}`;
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw apiError(400, "invalid_type", "The body must be a JSON object such as {\"status\": \"canceled\"}.", "").withSelf(self);
+      throw apiError(
+        400,
+        "invalid_type",
+        'The body must be a JSON object such as {"status": "canceled"}.',
+        "",
+      ).withSelf(self);
     }
     // Only `status` is read; any other field is ignored, as the contract says.
     const body = raw as { status?: unknown };
     if (body.status === undefined) {
       throw apiError(400, "missing_field", "Missing field for request: status", "/status").withSelf(self);
     }
-    const action = typeof body.status === "string" ? PATCH_STATUSES[body.status as keyof typeof PATCH_STATUSES] : undefined;
+    const action =
+      typeof body.status === "string"
+        ? PATCH_STATUSES[body.status as keyof typeof PATCH_STATUSES]
+        : undefined;
     if (!action) {
       throw apiError(
         400,
@@ -136,12 +158,24 @@ async function createFromRequest(c: Context<AppEnv>): Promise<JobSnapshot> {
   if (/^multipart\/form-data\b/i.test(c.req.header("content-type") ?? "")) {
     const form = await readMultipart(c);
     const list = await readList(form, "file");
-    return startJob(c.env, { accountId, entries: list.entries, inputColumns: list.columns, source: "file", label: list.label });
+    return startJob(c.env, {
+      accountId,
+      entries: list.entries,
+      inputColumns: list.columns,
+      source: "file",
+      label: list.label,
+    });
   }
   const body = parseWith(createSchema, await readJson(c));
   const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
   const columns = [...new Set(entries.flatMap((e) => Object.keys(e.extra ?? {})))];
-  return startJob(c.env, { accountId, entries, inputColumns: columns.length ? columns : null, source: "api", label: body.label ?? null });
+  return startJob(c.env, {
+    accountId,
+    entries,
+    inputColumns: columns.length ? columns : null,
+    source: "api",
+    label: body.label ?? null,
+  });
 }
 
 function toEntry(e: { email: string } & Record<string, unknown>): InputEntry {
@@ -192,9 +226,12 @@ async function readPage(c: Context<AppEnv>, job: JobSnapshot): Promise<{ page: P
     }
   }
   if (after !== undefined && before !== undefined) {
-    throw apiError(400, "invalid_parameter", "Use page[after] or page[before], not both.", "/page[before]").withSelf(
-      self,
-    );
+    throw apiError(
+      400,
+      "invalid_parameter",
+      "Use page[after] or page[before], not both.",
+      "/page[before]",
+    ).withSelf(self);
   }
   const db = openDb(c.env.DB);
   let req: PageRequest = { size };
@@ -217,16 +254,28 @@ async function readPage(c: Context<AppEnv>, job: JobSnapshot): Promise<{ page: P
   const page = await pageResults(db, job.id, req);
   const details = wantsDetails(c);
   const paged = sizeParam !== undefined || after !== undefined || before !== undefined;
-  const cursor = after !== undefined ? { name: "page[after]", email: after } : before !== undefined ? { name: "page[before]", email: before } : null;
+  const cursor =
+    after !== undefined
+      ? { name: "page[after]", email: after }
+      : before !== undefined
+        ? { name: "page[before]", email: before }
+        : null;
   const links: Links = { self: { href: paged ? pageHref(self, size, cursor, details) : self } };
   const first = page.rows[0];
   const last = page.rows[page.rows.length - 1];
-  if (page.hasNext && last) links.next = { href: pageHref(self, size, { name: "page[after]", email: last.email }, details) };
-  if (page.hasPrev && first) links.prev = { href: pageHref(self, size, { name: "page[before]", email: first.email }, details) };
+  if (page.hasNext && last)
+    links.next = { href: pageHref(self, size, { name: "page[after]", email: last.email }, details) };
+  if (page.hasPrev && first)
+    links.prev = { href: pageHref(self, size, { name: "page[before]", email: first.email }, details) };
   return { page, links };
 }
 
-function pageHref(path: string, size: number, cursor: { name: string; email: string } | null, details: boolean): string {
+function pageHref(
+  path: string,
+  size: number,
+  cursor: { name: string; email: string } | null,
+  details: boolean,
+): string {
   const params = [`page[size]=${size}`];
   if (cursor) params.push(`${cursor.name}=${encodeURIComponent(cursor.email)}`);
   if (details) params.push("include=details");

@@ -17,7 +17,11 @@ export class ApiError extends HTTPException {
   /** The request's own path, echoed in the envelope's _links.self as the contract's 400s do. */
   selfHref: string | undefined;
 
-  constructor(status: ContentfulStatusCode, items: ErrorItem | ErrorItem[], headers: Record<string, string> = {}) {
+  constructor(
+    status: ContentfulStatusCode,
+    items: ErrorItem | ErrorItem[],
+    headers: Record<string, string> = {},
+  ) {
     const list = Array.isArray(items) ? items : [items];
     super(status, { message: list[0]?.detail ?? "error" });
     this.items = list;
@@ -55,7 +59,12 @@ export function titleFor(code: string): string {
   return TITLES[code] ?? code.replace(/_/g, " ").replace(/\b\w/g, (c) => c.toUpperCase());
 }
 
-export function apiError(status: ContentfulStatusCode, code: string, detail: string, pointer?: string): ApiError {
+export function apiError(
+  status: ContentfulStatusCode,
+  code: string,
+  detail: string,
+  pointer?: string,
+): ApiError {
   return new ApiError(status, { code, title: titleFor(code), detail, pointer });
 }
 

@@ -59,7 +59,13 @@ export function iso(ms: number | null): string | null {
 export function presentListedJob(row: JobRow, details: boolean) {
   const status = canonicalStatus(row.status as JobStatus);
   const href = `/email-validations/${row.id}`;
-  const base = { id: row.id, object: "email_validation" as const, status, results: [], _links: { self: { href } } };
+  const base = {
+    id: row.id,
+    object: "email_validation" as const,
+    status,
+    results: [],
+    _links: { self: { href } },
+  };
   if (!details) return base;
   return {
     ...base,

@@ -1,6 +1,12 @@
 import type { Context } from "hono";
 import { MAX_JOB_EMAILS } from "../config";
-import { ListFormatError, type ParsedList, parseCsv, parseSpreadsheet, parseText, sniffKind } from "../ingest/files";
+import {
+  ListFormatError,
+  type ParsedList,
+  parseListFile,
+  parseSpreadsheet,
+  parseText,
+} from "../ingest/files";
 import { CONTROL_CHARS } from "../job/ingest";
 import { apiError } from "./errors";
 
@@ -47,8 +53,8 @@ export async function readList(form: FormData, source: string): Promise<Uploaded
         throw apiError(400, "missing_field", `source=${source} needs a 'file' field.`, "/file");
       }
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const kind = source === "excel" ? "excel" : sniffKind(bytes, file.name, file.type);
-      list = kind === "csv" ? parseCsv(new TextDecoder().decode(bytes)) : parseSpreadsheet(bytes);
+      // source=excel insists on a spreadsheet; source=file takes whatever the bytes are.
+      list = source === "excel" ? parseSpreadsheet(bytes) : parseListFile(bytes, file.name, file.type);
     } else {
       throw apiError(400, "unsupported_value", "Invalid source type: use file, input or excel.", "/source");
     }
@@ -56,13 +62,19 @@ export async function readList(form: FormData, source: string): Promise<Uploaded
     if (err instanceof ListFormatError) throw apiError(400, err.code, err.message, "/file");
     throw err;
   }
-  if (list.entries.length === 0) throw apiError(400, "empty_file", "The list has no email addresses.", "/file");
+  if (list.entries.length === 0)
+    throw apiError(400, "empty_file", "The list has no email addresses.", "/file");
   if (list.entries.length > MAX_JOB_EMAILS) {
     throw apiError(400, "too_many_entries", `A job takes at most ${MAX_JOB_EMAILS} emails.`, "/file");
   }
   const bad = list.entries.findIndex((e) => CONTROL_CHARS.test(e.email) || e.email.length > 320);
   if (bad >= 0) {
-    throw apiError(400, "invalid_value", `Row ${bad + 1} has an email with control characters or over 320 characters.`, "/file");
+    throw apiError(
+      400,
+      "invalid_value",
+      `Row ${bad + 1} has an email with control characters or over 320 characters.`,
+      "/file",
+    );
   }
   return { ...list, source: source as ListSource, label };
 }

@@ -3,8 +3,8 @@ import { z } from "zod";
 import { readConfig } from "../config";
 import { CONTROL_CHARS } from "../job/ingest";
 import { engineDeps, newResolver } from "../verify/deps";
-import { checkAddresses } from "../verify/engine";
 import { verdictDetail } from "../verify/detail";
+import { checkAddresses } from "../verify/engine";
 import { verdict } from "../verify/verdict";
 import { compatResult } from "./compat-present";
 import { apiError } from "./errors";
@@ -17,21 +17,32 @@ import { readJson } from "./validation";
 
 export const DIRECT_MAX = 100;
 
-const email = z.string().min(1).max(320).refine((s) => !CONTROL_CHARS.test(s));
-const body = z.union([
-  z.object({ emails: z.array(email).min(1).max(DIRECT_MAX) }),
-  z.object({ email }),
-]);
+const email = z
+  .string()
+  .min(1)
+  .max(320)
+  .refine((s) => !CONTROL_CHARS.test(s));
+const body = z.union([z.object({ emails: z.array(email).min(1).max(DIRECT_MAX) }), z.object({ email })]);
 
 export async function validateNow(c: Context<AppEnv>) {
   const raw = await readJson(c);
-  const count = Array.isArray((raw as { emails?: unknown })?.emails) ? (raw as { emails: unknown[] }).emails.length : 0;
+  const count = Array.isArray((raw as { emails?: unknown })?.emails)
+    ? (raw as { emails: unknown[] }).emails.length
+    : 0;
   if (count > DIRECT_MAX) {
-    throw apiError(400, "too_many_entries", `Direct validation takes at most ${DIRECT_MAX} emails; create a job for more.`);
+    throw apiError(
+      400,
+      "too_many_entries",
+      `Direct validation takes at most ${DIRECT_MAX} emails; create a job for more.`,
+    );
   }
   const parsed = body.safeParse(raw);
   if (!parsed.success) {
-    throw apiError(400, "invalid_value", 'Send {"emails": ["a@example.com", …]} (1 to 100) or {"email": "a@example.com"}.');
+    throw apiError(
+      400,
+      "invalid_value",
+      'Send {"emails": ["a@example.com", …]} (1 to 100) or {"email": "a@example.com"}.',
+    );
   }
   const emails = "emails" in parsed.data ? parsed.data.emails : [parsed.data.email];
   const cfg = readConfig(c.env);

@@ -23,11 +23,7 @@ function issueToItem(issue: z.core.$ZodIssue): ErrorItem {
         `${at}/${issue.keys[0] ?? ""}`,
       );
     case "too_big":
-      return item(
-        issue.origin === "array" ? "too_many_entries" : "invalid_value",
-        issue.message,
-        at,
-      );
+      return item(issue.origin === "array" ? "too_many_entries" : "invalid_value", issue.message, at);
     default:
       return item("invalid_value", issue.message, at);
   }

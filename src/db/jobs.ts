@@ -3,7 +3,9 @@ import type { Db } from "./client";
 import { jobs } from "./schema";
 
 export type NewJob = typeof jobs.$inferInsert;
-export type JobMirror = Partial<Pick<NewJob, "status" | "finishedAt" | "processed" | "deliverable" | "undeliverable" | "risky" | "unknown">>;
+export type JobMirror = Partial<
+  Pick<NewJob, "status" | "finishedAt" | "processed" | "deliverable" | "undeliverable" | "risky" | "unknown">
+>;
 
 export async function insertJob(db: Db, job: NewJob): Promise<void> {
   await db.insert(jobs).values(job).onConflictDoNothing();

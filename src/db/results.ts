@@ -52,7 +52,12 @@ export interface Page {
 }
 
 /** Keyset page over a job's results in input order; never OFFSET. */
-export async function pageResults(db: Db, jobId: string, req: PageRequest, classes?: string[]): Promise<Page> {
+export async function pageResults(
+  db: Db,
+  jobId: string,
+  req: PageRequest,
+  classes?: string[],
+): Promise<Page> {
   const filter = classes?.length ? inArray(results.result, classes) : undefined;
   if (req.before !== undefined) {
     const rows = await db
@@ -80,7 +85,12 @@ export async function pageResults(db: Db, jobId: string, req: PageRequest, class
   return { rows: page, hasNext: rows.length > req.size, hasPrev };
 }
 
-async function existsBefore(db: Db, jobId: string, position: number, filter: ReturnType<typeof inArray> | undefined) {
+async function existsBefore(
+  db: Db,
+  jobId: string,
+  position: number,
+  filter: ReturnType<typeof inArray> | undefined,
+) {
   const row = await db
     .select({ p: results.position })
     .from(results)
@@ -104,7 +114,12 @@ export async function deleteJobResults(db: Db, jobId: string): Promise<void> {
 }
 
 /** Every result of a job (optionally of some classes) in input order, one keyset page at a time. */
-export async function* resultPages(db: Db, jobId: string, classes?: string[], size = 1000): AsyncGenerator<ResultRow[]> {
+export async function* resultPages(
+  db: Db,
+  jobId: string,
+  classes?: string[],
+  size = 1000,
+): AsyncGenerator<ResultRow[]> {
   let after = -1;
   for (;;) {
     const page = await pageResults(db, jobId, { size, after }, classes);

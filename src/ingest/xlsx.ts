@@ -38,7 +38,7 @@ export function parseSpreadsheet(bytes: Uint8Array): ParsedList {
   const list = new ListBuilder();
   const range = sheet?.["!ref"] ? XLSX.utils.decode_range(sheet["!ref"]) : undefined;
   if (sheet && range) {
-    const rows = sheet["!data"];
+    const rows: XLSX.CellObject[][] = sheet["!data"] ?? []; // a chart sheet has no cells
     const lastRow = Math.min(range.e.r, rows.length - 1);
     const firstCol = firstUsedColumn(rows, range.s.r, lastRow);
     for (let r = range.s.r; r <= lastRow; r++) {

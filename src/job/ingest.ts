@@ -33,4 +33,4 @@ export function dedupe(entries: Iterable<InputEntry>): { entries: InputEntry[]; 
 }
 
 /** Characters that must never reach a job: they could smuggle commands into SMTP. */
-export const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+export { CONTROL_CHAR as CONTROL_CHARS } from "../verify/syntax";

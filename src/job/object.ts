@@ -4,10 +4,10 @@ import { type Config, readConfig } from "../config";
 import { openDb } from "../db/client";
 import { deleteJob, insertJob, updateJob } from "../db/jobs";
 import { type Counts, deleteJobResults, type NewResult, writeResults } from "../db/results";
-import type { DnsResolver } from "../verify/dns";
 import { engineDeps, newResolver } from "../verify/deps";
-import { checkAddresses, type EngineDeps } from "../verify/engine";
 import { verdictDetail } from "../verify/detail";
+import type { DnsResolver } from "../verify/dns";
+import { checkAddresses, type EngineDeps } from "../verify/engine";
 import { verdict } from "../verify/verdict";
 import type { InputEntry } from "./ingest";
 import { retryAfterSeconds } from "./progress";
@@ -344,7 +344,9 @@ export class JobObject extends DurableObject<Env> {
     const s = this.load();
     if (!s) return;
     const failures = s.failures + 1;
-    console.error(JSON.stringify({ msg: "batch failed", job: s.id, account: s.accountId, failures, error: String(err) }));
+    console.error(
+      JSON.stringify({ msg: "batch failed", job: s.id, account: s.accountId, failures, error: String(err) }),
+    );
     if (s.status !== "processing") return;
     if (failures < cfg.maxAlarmFailures) {
       this.save({ ...s, failures });

@@ -40,7 +40,9 @@ export function transition(from: JobStatus, event: JobEvent): TransitionResult {
 }
 
 /** Status names of the seed-003 compatible family. */
-export function compatState(status: JobStatus): "pending" | "running" | "paused" | "failed" | "done" | "canceled" {
+export function compatState(
+  status: JobStatus,
+): "pending" | "running" | "paused" | "failed" | "done" | "canceled" {
   switch (status) {
     case "queued":
       return "pending";

@@ -6,7 +6,11 @@ import type { EngineDeps } from "./engine";
 // cross-job DNS cache, SMTP through the Durable Object that owns each MX host.
 
 export function newResolver(cfg: Config): DnsResolver {
-  return new DnsResolver({ dohUrl: cfg.dohUrl, timeoutMs: cfg.dnsTimeoutMs, sharedCache: cacheApiDnsCache(caches.default) });
+  return new DnsResolver({
+    dohUrl: cfg.dohUrl,
+    timeoutMs: cfg.dnsTimeoutMs,
+    sharedCache: cacheApiDnsCache(caches.default),
+  });
 }
 
 export function engineDeps(env: Env, cfg: Config, dns: DnsResolver): EngineDeps {

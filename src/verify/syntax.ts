@@ -14,7 +14,7 @@ const MAX_INPUT_CHARS = 1024;
 
 // C0 controls (CR, LF, NUL, TAB...), DEL and the C1 controls.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const NON_ASCII = /[\u0080-\uffff]/;
 const WHITESPACE = /\s/;

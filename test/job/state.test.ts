@@ -28,7 +28,9 @@ describe("job state machine", () => {
         if (!t.ok) expect(t.code).toBe("already_terminal");
       }
     }
-    expect(transition("completed", "cancel")).toMatchObject({ detail: "Cannot cancel job in 'completed' status" });
+    expect(transition("completed", "cancel")).toMatchObject({
+      detail: "Cannot cancel job in 'completed' status",
+    });
   });
 
   it("refuses moves that make no sense outside terminal states", () => {
@@ -40,12 +42,25 @@ describe("job state machine", () => {
 
   it("names each status in both families", () => {
     expect(ALL.map(compatState)).toEqual(["pending", "running", "paused", "done", "canceled", "failed"]);
-    expect(ALL.map(canonicalStatus)).toEqual(["queued", "processing", "processing", "completed", "canceled", "error"]);
+    expect(ALL.map(canonicalStatus)).toEqual([
+      "queued",
+      "processing",
+      "processing",
+      "completed",
+      "canceled",
+      "error",
+    ]);
   });
 });
 
 describe("Retry-After", () => {
-  const counts = (processed: number) => ({ processed, deliverable: processed, undeliverable: 0, risky: 0, unknown: 0 });
+  const counts = (processed: number) => ({
+    processed,
+    deliverable: processed,
+    undeliverable: 0,
+    risky: 0,
+    unknown: 0,
+  });
   const base = { total: 10_000, startAt: null, startedAt: 0 };
 
   it("follows the measured rate, clamped to 1..60 seconds", () => {
@@ -56,13 +71,15 @@ describe("Retry-After", () => {
     // 0.1 results/s: capped at 60.
     expect(retryAfterSeconds({ ...base, status: "processing", counts: counts(1) }, 10_000)).toBe(60);
     // never beyond the estimated end: 10 left at 2/s is 5 s.
-    expect(
-      retryAfterSeconds({ ...base, total: 30, status: "processing", counts: counts(20) }, 10_000),
-    ).toBe(5);
+    expect(retryAfterSeconds({ ...base, total: 30, status: "processing", counts: counts(20) }, 10_000)).toBe(
+      5,
+    );
   });
 
   it("is absent once the job ended, and waits for a scheduled start", () => {
     expect(retryAfterSeconds({ ...base, status: "completed", counts: counts(1) }, 1)).toBeNull();
-    expect(retryAfterSeconds({ ...base, status: "queued", startAt: 20_000, counts: counts(0) }, 10_000)).toBe(10);
+    expect(retryAfterSeconds({ ...base, status: "queued", startAt: 20_000, counts: counts(0) }, 10_000)).toBe(
+      10,
+    );
   });
 });
