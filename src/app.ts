@@ -3,7 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { admin } from "./api/admin";
-import { apiKeyAuth } from "./api/auth";
+import { apiKeyAuth, rateLimit } from "./api/auth";
 import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
@@ -41,11 +41,11 @@ app.use("*", async (c, next) => {
 
 app.get("/health", (c) => c.json({ ok: true }));
 app.route("/admin", admin);
-app.use("/email-validations/*", apiKeyAuth());
-app.use("/email-validations", apiKeyAuth());
+for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoints"]) {
+  app.use(base, apiKeyAuth(), rateLimit());
+  app.use(`${base}/*`, apiKeyAuth(), rateLimit());
+}
 app.route("/email-validations", emailValidations);
-app.use("/v1/email/validate/*", apiKeyAuth());
-app.use("/v1/email/validate", apiKeyAuth());
 app.route("/v1/email/validate", compat);
 
 app.notFound(() => {

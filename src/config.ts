@@ -13,6 +13,10 @@ export interface Config {
   greylistDeadlineMs: number;
   maxBodyBytes: number;
   maxAlarmFailures: number;
+  rateLimitPerMinute: number;
+  maxRunningJobs: number;
+  webhookAllowLoopback: boolean;
+  webhookTimeoutMs: number;
 }
 
 function int(value: string | undefined, fallback: number, min = 0): number {
@@ -31,6 +35,10 @@ export function readConfig(env: Env): Config {
     greylistDeadlineMs: int(env.GREYLIST_DEADLINE_SECONDS, 900) * 1000,
     maxBodyBytes: int(env.MAX_BODY_BYTES, 16 * 1024 * 1024, 1024),
     maxAlarmFailures: 5,
+    rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600, 1),
+    maxRunningJobs: int(env.MAX_RUNNING_JOBS, 5, 1),
+    webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",
+    webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000, 100),
   };
 }
 

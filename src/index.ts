@@ -1,5 +1,6 @@
 import { app } from "./app";
 
+export { AccountObject } from "./account/object";
 export { JobObject } from "./job/object";
 export { MxObject } from "./mx/object";
 

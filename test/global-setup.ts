@@ -2,6 +2,7 @@ import type { TestProject } from "vitest/node";
 import { startProber } from "../src/prober/server";
 import { startDohServer } from "./fixtures/doh-server";
 import { startSmtpWorld } from "./fixtures/smtp-server";
+import { startWebhookReceiver } from "./fixtures/webhook-receiver";
 import { SERVFAIL_NAMES, SMTP_SERVERS, ZONE } from "./fixtures/world";
 
 // Starts the local mail world that the worker under test reaches over loopback.
@@ -23,8 +24,10 @@ export default async function setup(project: TestProject) {
   project.provide("smtpPort", smtp.port);
   project.provide("smtpStatsPort", smtp.statsPort);
   project.provide("proberPort", prober.port);
+  const webhooks = await startWebhookReceiver();
+  project.provide("webhookPort", webhooks.port);
   return async () => {
-    await Promise.all([doh.close(), smtp.close(), prober.close()]);
+    await Promise.all([doh.close(), smtp.close(), prober.close(), webhooks.close()]);
   };
 }
 
@@ -34,5 +37,6 @@ declare module "vitest" {
     smtpPort: number;
     smtpStatsPort: number;
     proberPort: number;
+    webhookPort: number;
   }
 }

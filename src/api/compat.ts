@@ -4,14 +4,16 @@ import { openDb } from "../db/client";
 import { getJobRow, listJobs } from "../db/jobs";
 import { pageResults, resultPages } from "../db/results";
 import { csvStream } from "../ingest/csv-writer";
-import { startJob } from "../job/create";
 import { isJobId, jobStub } from "../job/stub";
 import { CLASSIFIERS, classesFor, compatJob, compatResult } from "./compat-present";
 import { control } from "./email-validations";
 import { apiError } from "./errors";
+import { createOnce } from "./idempotency";
+import { checkJobWebhook, formText, jobOptions, toJobOptions } from "./job-options";
 import type { AppEnv } from "./types";
 import { readList, readMultipart } from "./upload";
 import { validateNow } from "./validate-now";
+import { parseWith } from "./validation";
 
 // The seed-003 compatible family under /v1/email/validate. Errors use that
 // API's {"error": "…"} shape (app.onError picks it for /v1/ paths).
@@ -44,12 +46,20 @@ export const compat = new Hono<AppEnv>()
     if (typeof source !== "string" || !source)
       throw apiError(400, "missing_field", "Invalid source type", "/source");
     const list = await readList(form, source);
-    const job = await startJob(c.env, {
+    const options = toJobOptions(
+      parseWith(jobOptions, {
+        start_at: formText(form, "start_at"),
+        webhook_url: formText(form, "webhook_url"),
+      }),
+    );
+    await checkJobWebhook(c, options.webhookUrl);
+    const { job } = await createOnce(c, {
       accountId: c.get("accountId"),
       entries: list.entries,
       inputColumns: list.columns,
       source: list.source,
       label: list.label,
+      ...options,
     });
     return c.json({ id: job.id }, 201);
   })

@@ -5,12 +5,14 @@ import { MAX_JOB_EMAILS } from "../config";
 import { openDb } from "../db/client";
 import { listJobs } from "../db/jobs";
 import { type Page, type PageRequest, pageResults, positionOf } from "../db/results";
-import { startJob } from "../job/create";
+import type { NewJobInput } from "../job/create";
 import { CONTROL_CHARS, type InputEntry } from "../job/ingest";
 import type { ControlResult, JobSnapshot } from "../job/object";
 import { isJobId, jobStub, ownedJob } from "../job/stub";
 import { downloadResponse, RESULT_CLASSES } from "./download";
 import { apiError, notFound } from "./errors";
+import { createOnce } from "./idempotency";
+import { checkJobWebhook, formText, jobOptions, toJobOptions } from "./job-options";
 import { type Links, presentJob, presentListedJob } from "./present";
 import type { AppEnv } from "./types";
 import { readList, readMultipart } from "./upload";
@@ -30,7 +32,7 @@ const extraValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.nul
 
 const entry = z.union([emailString, z.object({ email: emailString }).catchall(extraValue)]);
 
-export const createSchema = z.strictObject({
+export const createSchema = jobOptions.extend({
   emails: z
     .array(entry)
     .min(1, "Send at least one email.")
@@ -155,27 +157,39 @@ export const emailValidations = new Hono<AppEnv>()
 
 async function createFromRequest(c: Context<AppEnv>): Promise<JobSnapshot> {
   const accountId = c.get("accountId");
+  let input: NewJobInput;
   if (/^multipart\/form-data\b/i.test(c.req.header("content-type") ?? "")) {
     const form = await readMultipart(c);
     const list = await readList(form, "file");
-    return startJob(c.env, {
+    const options = toJobOptions(
+      parseWith(jobOptions, {
+        start_at: formText(form, "start_at"),
+        webhook_url: formText(form, "webhook_url"),
+      }),
+    );
+    input = {
       accountId,
       entries: list.entries,
       inputColumns: list.columns,
       source: "file",
       label: list.label,
-    });
+      ...options,
+    };
+  } else {
+    const body = parseWith(createSchema, await readJson(c));
+    const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
+    const columns = [...new Set(entries.flatMap((e) => Object.keys(e.extra ?? {})))];
+    input = {
+      accountId,
+      entries,
+      inputColumns: columns.length ? columns : null,
+      source: "api",
+      label: body.label ?? null,
+      ...toJobOptions(body),
+    };
   }
-  const body = parseWith(createSchema, await readJson(c));
-  const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
-  const columns = [...new Set(entries.flatMap((e) => Object.keys(e.extra ?? {})))];
-  return startJob(c.env, {
-    accountId,
-    entries,
-    inputColumns: columns.length ? columns : null,
-    source: "api",
-    label: body.label ?? null,
-  });
+  await checkJobWebhook(c, input.webhookUrl);
+  return (await createOnce(c, input)).job;
 }
 
 function toEntry(e: { email: string } & Record<string, unknown>): InputEntry {

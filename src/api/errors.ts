@@ -28,6 +28,11 @@ export class ApiError extends HTTPException {
     this.headers = headers;
   }
 
+  withHeaders(headers: Record<string, string>): this {
+    Object.assign(this.headers, headers);
+    return this;
+  }
+
   withSelf(href: string): this {
     this.selfHref = href;
     return this;

@@ -1,4 +1,4 @@
 export interface AppEnv {
   Bindings: Env;
-  Variables: { accountId: string };
+  Variables: { accountId: string; keyId: string };
 }

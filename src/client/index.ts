@@ -153,7 +153,9 @@ async function errorFrom(res: Response): Promise<MailvetError> {
     const body = JSON.parse(text) as { _errors?: unknown; error?: unknown };
     if (Array.isArray(body._errors)) return new MailvetError(res.status, body._errors as ApiErrorItem[]);
     if (typeof body.error === "string") {
-      return new MailvetError(res.status, [{ code: `http_${res.status}`, title: res.statusText, detail: body.error }]);
+      return new MailvetError(res.status, [
+        { code: `http_${res.status}`, title: res.statusText, detail: body.error },
+      ]);
     }
   } catch {
     // not JSON: fall through
@@ -229,9 +231,16 @@ export class MailvetClient {
   }
 
   /** Starts a job from a CSV or XLSX file; the server tells the formats apart by their bytes. */
-  uploadFile(file: Blob | Uint8Array, filename: string, opts: { label?: string } = {}): Promise<EmailValidation> {
+  uploadFile(
+    file: Blob | Uint8Array,
+    filename: string,
+    opts: { label?: string } = {},
+  ): Promise<EmailValidation> {
     const form = new FormData();
-    const blob = file instanceof Uint8Array ? new Blob([file as Uint8Array<ArrayBuffer>], { type: mimeFor(filename) }) : file;
+    const blob =
+      file instanceof Uint8Array
+        ? new Blob([file as Uint8Array<ArrayBuffer>], { type: mimeFor(filename) })
+        : file;
     form.append("file", blob, filename);
     if (opts.label !== undefined) form.append("label", opts.label);
     return this.json<EmailValidation>(BASE, { method: "POST", body: form });
@@ -340,7 +349,12 @@ export class MailvetClient {
     const headers = { accept: "application/json", ...init.headers, authorization: `Bearer ${this.apiKey}` };
     for (let attempt = 0; ; attempt++) {
       init.signal?.throwIfAborted();
-      const res = await this.fetchFn(url, { method: init.method ?? "GET", headers, body: init.body, signal: init.signal });
+      const res = await this.fetchFn(url, {
+        method: init.method ?? "GET",
+        headers,
+        body: init.body,
+        signal: init.signal,
+      });
       if (res.ok) return res;
       if (RETRYABLE.has(res.status) && attempt < this.maxRetries) {
         const wait = retryAfterMs(res.headers.get("retry-after")) ?? backoffMs(attempt);

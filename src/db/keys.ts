@@ -19,11 +19,14 @@ export async function createApiKey(db: Db, account: string): Promise<CreatedKey>
   return { id, account, key, created_at: new Date(now).toISOString() };
 }
 
-/** The account a key belongs to, or null. The lookup is by hash; the key never touches the database. */
-export async function accountForKey(db: Db, key: string): Promise<string | null> {
+/** The key's id and account, or null. The lookup is by hash; the key itself never touches the database. */
+export async function accountForKey(
+  db: Db,
+  key: string,
+): Promise<{ accountId: string; keyId: string } | null> {
   const hash = await sha256Hex(key);
   const rows = await db
-    .select({ accountId: apiKeys.accountId, keyHash: apiKeys.keyHash })
+    .select({ id: apiKeys.id, accountId: apiKeys.accountId, keyHash: apiKeys.keyHash })
     .from(apiKeys)
     .where(eq(apiKeys.keyHash, hash))
     .limit(1);
@@ -32,5 +35,7 @@ export async function accountForKey(db: Db, key: string): Promise<string | null>
   // Equal by index lookup already; compare again in constant time as defence in depth.
   const a = new TextEncoder().encode(row.keyHash);
   const b = new TextEncoder().encode(hash);
-  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b) ? row.accountId : null;
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b)
+    ? { accountId: row.accountId, keyId: row.id }
+    : null;
 }

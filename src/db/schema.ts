@@ -52,3 +52,38 @@ export const results = sqliteTable(
 
 export type ResultRow = typeof results.$inferSelect;
 export type JobRow = typeof jobs.$inferSelect;
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    accountId: text("account_id").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    jobId: text("job_id").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.key] }), index("idempotency_keys_job").on(t.jobId)],
+);
+
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    url: text("url").notNull(),
+    secret: text("secret").notNull(),
+    events: text("events").notNull(),
+    createdAt: integer("created_at").notNull(),
+    disabledAt: integer("disabled_at"),
+    disabledReason: text("disabled_reason"),
+  },
+  (t) => [index("webhook_endpoints_account").on(t.accountId)],
+);
+
+export const accountWebhookSecrets = sqliteTable("account_webhook_secrets", {
+  accountId: text("account_id").primaryKey(),
+  secret: text("secret").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;

@@ -9,11 +9,12 @@ export interface NewJobInput {
   source: string;
   label?: string | null;
   inputColumns?: string[] | null;
+  startAt?: number | null;
+  webhookUrl?: string | null;
 }
 
 /** De-duplicates the list and hands it to a new job object, which queues it. */
-export async function startJob(env: Env, input: NewJobInput): Promise<JobSnapshot> {
-  const id = uuidv7();
+export async function startJob(env: Env, input: NewJobInput, id: string = uuidv7()): Promise<JobSnapshot> {
   return jobStub(env, id).create({
     id,
     accountId: input.accountId,
@@ -21,5 +22,7 @@ export async function startJob(env: Env, input: NewJobInput): Promise<JobSnapsho
     source: input.source,
     entries: dedupe(input.entries).entries,
     inputColumns: input.inputColumns ?? null,
+    startAt: input.startAt ?? null,
+    webhookUrl: input.webhookUrl ?? null,
   });
 }

@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import { accountStub } from "../account/object";
 import type { ErrorItem } from "../api/errors";
 import { type Config, readConfig } from "../config";
 import { openDb } from "../db/client";
+import { forgetJobKeys } from "../db/idempotency";
 import { deleteJob, insertJob, updateJob } from "../db/jobs";
 import { type Counts, deleteJobResults, type NewResult, writeResults } from "../db/results";
 import { engineDeps, newResolver } from "../verify/deps";
@@ -73,6 +75,9 @@ export type ControlResult =
   | { ok: true; job: JobSnapshot; canceled: number; wasStarted: boolean }
   | { ok: false; code: "not_found" | "already_terminal" | "invalid_transition"; detail: string };
 
+/** How often a job waiting for a running slot asks again. */
+const SLOT_RETRY_MS = 2000;
+
 const ZERO: Counts = { processed: 0, deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
 
 /** SMTP answers worth asking again later in the same job. */
@@ -105,6 +110,12 @@ export class JobObject extends DurableObject<Env> {
 
   /** Stores the job and arms its first alarm. Repeating it returns the same job. */
   async create(init: JobInit): Promise<JobSnapshot> {
+    // Nothing else may run while the job is being stored: two creates of the
+    // same id (an idempotent replay racing the original) must not interleave.
+    return this.ctx.blockConcurrencyWhile(() => this.store(init));
+  }
+
+  private async store(init: JobInit): Promise<JobSnapshot> {
     if (this.load()) return this.snapshot()!;
     const now = Date.now();
     // List the job in D1 first: if that fails, nothing was stored here either.
@@ -199,7 +210,9 @@ export class JobObject extends DurableObject<Env> {
     await this.settle();
     const db = openDb(this.env.DB);
     await deleteJobResults(db, s.id);
+    await forgetJobKeys(db, s.id);
     await deleteJob(db, s.id);
+    await this.releaseSlot(s);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     // This instance may live on (a stray request, an alarm): give it empty tables, not missing ones.
@@ -218,10 +231,19 @@ export class JobObject extends DurableObject<Env> {
         await this.ctx.storage.setAlarm(s.startAt);
         return;
       }
-      s = this.apply(s, "start", { startedAt: Date.now() });
+      // The account runs a limited number of jobs at once; the others wait queued.
+      const cfg = readConfig(this.env);
+      if (!(await this.account(s).acquireRun(s.id, cfg.maxRunningJobs))) {
+        await this.ctx.storage.setAlarm(Date.now() + SLOT_RETRY_MS);
+        return;
+      }
+      const cur = this.load();
+      if (cur?.status !== "queued") return this.releaseSlot(s);
+      s = this.apply(cur, "start", { startedAt: cur.startedAt ?? Date.now() });
       await this.mirror(s);
     }
     if (s.status !== "processing") return;
+    await this.account(s).renewRun(s.id);
     try {
       await this.runBatch();
       const after = this.load();
@@ -337,6 +359,7 @@ export class JobObject extends DurableObject<Env> {
     }
     const done = this.apply(s, "finish", { finishedAt: Date.now() });
     await this.mirror(done);
+    await this.releaseSlot(done);
   }
 
   private async recordFailure(err: unknown): Promise<void> {
@@ -362,6 +385,7 @@ export class JobObject extends DurableObject<Env> {
       },
     });
     await this.mirror(failed);
+    await this.releaseSlot(failed);
   }
 
   // ── Helpers ──────────────────────────────────────────────────────────
@@ -384,6 +408,7 @@ export class JobObject extends DurableObject<Env> {
     }
     const after = this.load()!;
     await this.mirror(after);
+    if (isTerminal(after.status)) await this.releaseSlot(after);
     return {
       ok: true,
       job: this.snapshot()!,
@@ -405,6 +430,19 @@ export class JobObject extends DurableObject<Env> {
   private engineDeps(cfg: Config): EngineDeps {
     this.dns ??= newResolver(cfg);
     return engineDeps(this.env, cfg, this.dns);
+  }
+
+  private account(s: JobState) {
+    return accountStub(this.env, s.accountId);
+  }
+
+  /** Frees the job's running slot; losing this call only delays others until the lease expires. */
+  private async releaseSlot(s: JobState): Promise<void> {
+    try {
+      await this.account(s).releaseRun(s.id);
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "slot release failed", job: s.id, error: String(err) }));
+    }
   }
 
   private readInput(positions: number[]): { position: number; email: string; extra: string | null }[] {

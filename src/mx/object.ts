@@ -22,6 +22,8 @@ const BACKOFF_FIRST_MS = 60_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
 // A connection costs the server a banner and an EHLO: fewer addresses than this share one.
 const MIN_CHUNK = 10;
+// A Worker invocation may hold 6 outgoing connections at once; more would queue and time out.
+const MAX_DIRECT_SESSIONS = 6;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS catch_all (
@@ -68,8 +70,9 @@ export class MxObject extends DurableObject<Env> {
     const mxHost = primaryHost(req.hosts);
     if (cfg.mode === "off") return { results: settled(addresses, { status: "error", reply: null, mxHost }) };
     const backoff = this.activeBackoff();
-    if (backoff)
+    if (backoff) {
       return { results: settled(addresses, { status: "rate_limited", reply: backoff.reply, mxHost }) };
+    }
 
     const chunks = chunked(addresses, Math.max(MIN_CHUNK, Math.ceil(addresses.length / cfg.concurrency)));
     const results: Record<string, SmtpResult> = {};
@@ -211,9 +214,13 @@ export class MxObject extends DurableObject<Env> {
 }
 
 function readMxConfig(env: Env): MxConfig {
+  const mode = readConfig(env).smtpMode;
   return {
-    mode: readConfig(env).smtpMode,
-    concurrency: positiveInt(env.MX_CONCURRENCY, 4),
+    mode,
+    concurrency: Math.min(
+      positiveInt(env.MX_CONCURRENCY, 4),
+      mode === "direct" ? MAX_DIRECT_SESSIONS : Infinity,
+    ),
     smtp: {
       port: positiveInt(env.SMTP_PORT, 25),
       heloName: env.SMTP_HELO_NAME,

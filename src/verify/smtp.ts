@@ -305,6 +305,7 @@ class DomainProbe {
       }
       if (session.transactions > 0) {
         const reset = await this.command(session, "RSET");
+        if (reset.code === 421) return refused(reset);
         if (reset.code >= 300) return { end: "new_session", reply: reset, unanswered: batch };
       }
       session.transactions++;

@@ -46,11 +46,23 @@ export async function attemptDelivery(opts: DeliveryOptions): Promise<DeliveryOu
     durationMs: Math.max(0, now() - started),
   });
 
+  // A fresh timestamp per attempt: receivers reject signatures older than a few minutes.
+  const timestamp = Math.floor(started / 1000);
+  let signature: string;
+  try {
+    signature = await signWebhook(opts.secret, opts.msgId, timestamp, opts.body);
+  } catch (err) {
+    return done({
+      status: null,
+      ok: false,
+      disable: false,
+      retryAfter: null,
+      error: `cannot sign: ${message(err)}`,
+    });
+  }
+
   const signal = AbortSignal.timeout(opts.timeoutMs);
   try {
-    // A fresh timestamp per attempt: receivers reject signatures older than a few minutes.
-    const timestamp = Math.floor(started / 1000);
-    const signature = await signWebhook(opts.secret, opts.msgId, timestamp, opts.body);
     const response = await fetcher(opts.url, {
       method: "POST",
       headers: {
@@ -79,7 +91,11 @@ export async function attemptDelivery(opts: DeliveryOptions): Promise<DeliveryOu
   } catch (err) {
     const error = signal.aborted
       ? `no answer within ${opts.timeoutMs} ms`
-      : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+      : `request failed: ${message(err)}`;
     return done({ status: null, ok: false, disable: false, retryAfter: null, error });
   }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
