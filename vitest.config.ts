@@ -24,6 +24,7 @@ function workerProject(
             SMTP_REPLY_TIMEOUT_MS: "1500",
             DNS_TIMEOUT_MS: "2000",
             MAX_BODY_BYTES: "4194304",
+            RATE_LIMIT_PER_MINUTE: "300",
             GREYLIST_DELAY_SECONDS: "1",
             GREYLIST_DEADLINE_SECONDS: "8",
             ...extra(inject),

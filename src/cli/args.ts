@@ -140,19 +140,32 @@ function isCommandName(name: string): name is CommandName {
   return Object.hasOwn(COMMANDS, name);
 }
 
-function tokenize(argv: string[]) {
+/** What node's parseArgs makes of argv: option values by name, and the rest. */
+export interface ParsedArgv {
+  values: { [K in OptionName]?: (typeof OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+  positionals: string[];
+}
+
+/**
+ * Splits argv with node's parseArgs. Kept apart from `interpret` because
+ * workerd, where the tests run, does not implement parseArgs.
+ */
+export function tokenize(argv: string[]): ParsedArgv {
   try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    return { values, positionals };
   } catch (err) {
     // node's messages are already clear ("Unknown option '--x'", "Option '--out <value>' argument missing").
     throw new UsageError((err as Error).message, usage());
   }
 }
 
-type Values = ReturnType<typeof tokenize>["values"];
-
 export function parseCli(argv: string[], env: Record<string, string | undefined>): Invocation {
-  const { values, positionals, tokens } = tokenize(argv);
+  return interpret(tokenize(argv), env);
+}
+
+/** The rules of the command line: which command, its arguments and options, and the connection. */
+export function interpret({ values, positionals }: ParsedArgv, env: Record<string, string | undefined>): Invocation {
   const [first, ...rest] = positionals;
 
   if (first === "help") {
@@ -167,9 +180,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   if (values.help) return { kind: "help", text: commandUsage(first) };
 
   const allowed = new Set<string>([...COMMANDS[first].options, ...CONNECTION_OPTIONS]);
-  for (const token of tokens) {
-    if (token.kind === "option" && !allowed.has(token.name)) {
-      throw new UsageError(`'${token.rawName}' is not an option of '${first}'.`, commandUsage(first));
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && !allowed.has(name)) {
+      throw new UsageError(`'--${name}' is not an option of '${first}'.`, commandUsage(first));
     }
   }
 
@@ -177,7 +190,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   return { kind: "run", command, connection: resolveConnection(values, env) };
 }
 
-function buildCommand(name: CommandName, args: string[], values: Values): Command {
+function buildCommand(name: CommandName, args: string[], values: ParsedArgv["values"]): Command {
   const json = values.json ?? false;
   if (name === "jobs") {
     expectArgs(name, args, 0);
