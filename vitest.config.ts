@@ -25,6 +25,8 @@ function workerProject(
             DNS_TIMEOUT_MS: "2000",
             MAX_BODY_BYTES: "4194304",
             RATE_LIMIT_PER_MINUTE: "300",
+            ALLOW_FAULT_INJECTION: "true",
+            BATCH_RETRY_BASE_MS: "50",
             GREYLIST_DELAY_SECONDS: "1",
             GREYLIST_DEADLINE_SECONDS: "8",
             ...extra(inject),

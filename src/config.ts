@@ -13,6 +13,8 @@ export interface Config {
   greylistDeadlineMs: number;
   maxBodyBytes: number;
   maxAlarmFailures: number;
+  /** First back-off after a failed batch; it doubles with each failure. */
+  alarmRetryBaseMs: number;
   rateLimitPerMinute: number;
   maxRunningJobs: number;
   webhookAllowLoopback: boolean;
@@ -34,7 +36,8 @@ export function readConfig(env: Env): Config {
     greylistDelayMs: int(env.GREYLIST_DELAY_SECONDS, 60) * 1000,
     greylistDeadlineMs: int(env.GREYLIST_DEADLINE_SECONDS, 900) * 1000,
     maxBodyBytes: int(env.MAX_BODY_BYTES, 16 * 1024 * 1024, 1024),
-    maxAlarmFailures: 5,
+    maxAlarmFailures: int(env.MAX_BATCH_FAILURES, 5, 1),
+    alarmRetryBaseMs: int(env.BATCH_RETRY_BASE_MS, 1000, 1),
     rateLimitPerMinute: int(env.RATE_LIMIT_PER_MINUTE, 600, 1),
     maxRunningJobs: int(env.MAX_RUNNING_JOBS, 5, 1),
     webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { EmailValidation } from "../src/client/index";
 import {
   commandUsage,
   DEFAULT_URL,
   inputKind,
+  interpret,
   isYes,
+  type ParsedArgv,
   parseAddressLines,
-  parseCli,
   parseResultClasses,
   UsageError,
   usage,
@@ -22,39 +22,42 @@ import {
   RateMeter,
   snapshot,
 } from "../src/cli/progress";
+import type { EmailValidation } from "../src/client/index";
 
 const ENV = { MAILVET_API_KEY: "mv_env" };
 
-function run(argv: string[], env: Record<string, string | undefined> = ENV) {
-  const out = parseCli(argv, env);
-  if (out.kind !== "run") throw new Error(`expected a command, got help for ${argv.join(" ")}`);
+// What node's parseArgs yields for an argv; workerd lacks parseArgs itself, so
+// these tests start from its output (see `tokenize`).
+function argv(positionals: string[], values: ParsedArgv["values"] = {}): ParsedArgv {
+  return { positionals, values };
+}
+
+function run(parsed: ParsedArgv, env: Record<string, string | undefined> = ENV) {
+  const out = interpret(parsed, env);
+  if (out.kind !== "run") throw new Error(`expected a command, got help for ${parsed.positionals.join(" ")}`);
   return out;
 }
 
-function usageError(argv: string[], env: Record<string, string | undefined> = ENV): UsageError {
+function usageError(parsed: ParsedArgv, env: Record<string, string | undefined> = ENV): UsageError {
   try {
-    parseCli(argv, env);
+    interpret(parsed, env);
   } catch (err) {
     if (err instanceof UsageError) return err;
     throw err;
   }
-  throw new Error(`expected a UsageError for ${argv.join(" ")}`);
+  throw new Error(`expected a UsageError for ${parsed.positionals.join(" ")}`);
 }
 
-describe("parseCli", () => {
-  it("parses validate with its options, wherever they stand", () => {
-    const { command, connection } = run([
-      "--url",
-      "https://mv.example",
-      "validate",
-      "list.csv",
-      "-o",
-      "out.csv",
-      "--result",
-      "deliverable,risky",
-      "--label",
-      "Q3",
-    ]);
+describe("interpret", () => {
+  it("parses validate with its options", () => {
+    const { command, connection } = run(
+      argv(["validate", "list.csv"], {
+        url: "https://mv.example",
+        out: "out.csv",
+        result: "deliverable,risky",
+        label: "Q3",
+      }),
+    );
     expect(command).toEqual({
       name: "validate",
       input: "list.csv",
@@ -67,49 +70,73 @@ describe("parseCli", () => {
   });
 
   it("parses every id command", () => {
-    expect(run(["status", "abc", "--json"]).command).toEqual({ name: "status", id: "abc", json: true });
-    expect(run(["cancel", "abc"]).command).toEqual({ name: "cancel", id: "abc", json: false });
-    expect(run(["pause", "abc"]).command).toEqual({ name: "pause", id: "abc", json: false });
-    expect(run(["resume", "abc"]).command).toEqual({ name: "resume", id: "abc", json: false });
-    expect(run(["delete", "abc"]).command).toEqual({ name: "delete", id: "abc" });
-    expect(run(["download", "abc", "--format", "ndjson", "--result", "unknown"]).command).toEqual({
+    expect(run(argv(["status", "abc"], { json: true })).command).toEqual({
+      name: "status",
+      id: "abc",
+      json: true,
+    });
+    expect(run(argv(["cancel", "abc"])).command).toEqual({ name: "cancel", id: "abc", json: false });
+    expect(run(argv(["pause", "abc"])).command).toEqual({ name: "pause", id: "abc", json: false });
+    expect(run(argv(["resume", "abc"])).command).toEqual({ name: "resume", id: "abc", json: false });
+    expect(run(argv(["delete", "abc"])).command).toEqual({ name: "delete", id: "abc" });
+    expect(run(argv(["download", "abc"], { format: "ndjson", result: "unknown" })).command).toEqual({
       name: "download",
       id: "abc",
       out: undefined,
       result: ["unknown"],
       format: "ndjson",
     });
-    expect(run(["jobs"]).command).toEqual({ name: "jobs", json: false, limit: 20 });
-    expect(run(["jobs", "--limit", "5", "--json"]).command).toEqual({ name: "jobs", json: true, limit: 5 });
-  });
-
-  it("takes the connection from flags first, then the environment, then the default URL", () => {
-    expect(run(["jobs"], { MAILVET_API_KEY: "k1" }).connection).toEqual({ baseUrl: DEFAULT_URL, apiKey: "k1" });
-    expect(run(["jobs"], { MAILVET_API_KEY: "k1", MAILVET_URL: "http://h:1" }).connection.baseUrl).toBe("http://h:1");
-    expect(run(["jobs", "--key", "k2", "--url", "http://x"], { MAILVET_API_KEY: "k1" }).connection).toEqual({
-      baseUrl: "http://x",
-      apiKey: "k2",
+    expect(run(argv(["jobs"])).command).toEqual({ name: "jobs", json: false, limit: 20 });
+    expect(run(argv(["jobs"], { limit: "5", json: true })).command).toEqual({
+      name: "jobs",
+      json: true,
+      limit: 5,
     });
   });
 
+  it("takes the connection from flags first, then the environment, then the default URL", () => {
+    expect(run(argv(["jobs"]), { MAILVET_API_KEY: "k1" }).connection).toEqual({
+      baseUrl: DEFAULT_URL,
+      apiKey: "k1",
+    });
+    expect(run(argv(["jobs"]), { MAILVET_API_KEY: "k1", MAILVET_URL: "http://h:1" }).connection.baseUrl).toBe(
+      "http://h:1",
+    );
+    expect(run(argv(["jobs"], { key: "k2", url: "http://x" }), { MAILVET_API_KEY: "k1" }).connection).toEqual(
+      {
+        baseUrl: "http://x",
+        apiKey: "k2",
+      },
+    );
+  });
+
   it("refuses to run without a key, but still shows help", () => {
-    expect(usageError(["jobs"], {}).message).toMatch(/No API key.*--key.*MAILVET_API_KEY/);
-    expect(parseCli(["jobs", "--help"], {})).toEqual({ kind: "help", text: commandUsage("jobs") });
-    expect(parseCli(["--help"], {})).toEqual({ kind: "help", text: usage() });
-    expect(parseCli(["help", "download"], {})).toEqual({ kind: "help", text: commandUsage("download") });
+    expect(usageError(argv(["jobs"]), {}).message).toMatch(/No API key.*--key.*MAILVET_API_KEY/);
+    expect(interpret(argv(["jobs"], { help: true }), {})).toEqual({
+      kind: "help",
+      text: commandUsage("jobs"),
+    });
+    expect(interpret(argv([], { help: true }), {})).toEqual({ kind: "help", text: usage() });
+    expect(interpret(argv(["help", "download"]), {})).toEqual({
+      kind: "help",
+      text: commandUsage("download"),
+    });
   });
 
   it("explains mistakes", () => {
-    expect(usageError([]).message).toBe("Missing command.");
-    expect(usageError(["frobnicate"]).message).toBe("Unknown command 'frobnicate'.");
-    expect(usageError(["status"]).message).toBe("'status' needs <id>.");
-    expect(usageError(["status", "a", "b"]).message).toBe("Unexpected argument 'b'.");
-    expect(usageError(["status", "a", "--out", "f"]).message).toBe("'--out' is not an option of 'status'.");
-    expect(usageError(["jobs", "--bogus"]).message).toMatch(/bogus/);
-    expect(usageError(["download", "a", "--format", "xml"]).message).toMatch(/csv or ndjson/);
-    expect(usageError(["download", "a", "--result", "good"]).message).toMatch(/Unknown result class 'good'/);
-    expect(usageError(["jobs", "--limit", "0"]).message).toMatch(/--limit/);
-    expect(usageError(["jobs", "--url", "localhost:8787"]).message).toMatch(/http:\/\//);
+    expect(usageError(argv([])).message).toBe("Missing command.");
+    expect(usageError(argv(["frobnicate"])).message).toBe("Unknown command 'frobnicate'.");
+    expect(usageError(argv(["status"])).message).toBe("'status' needs <id>.");
+    expect(usageError(argv(["status", "a", "b"])).message).toBe("Unexpected argument 'b'.");
+    expect(usageError(argv(["status", "a"], { out: "f" })).message).toBe(
+      "'--out' is not an option of 'status'.",
+    );
+    expect(usageError(argv(["download", "a"], { format: "xml" })).message).toMatch(/csv or ndjson/);
+    expect(usageError(argv(["download", "a"], { result: "good" })).message).toMatch(
+      /Unknown result class 'good'/,
+    );
+    expect(usageError(argv(["jobs"], { limit: "0" })).message).toMatch(/--limit/);
+    expect(usageError(argv(["jobs"], { url: "localhost:8787" })).message).toMatch(/http:\/\//);
   });
 
   it("documents every command in the usage text", () => {
@@ -227,23 +254,42 @@ describe("progress text", () => {
   });
 
   it("gives no rate or ETA while a job is queued or paused", () => {
-    expect(snapshot(job({ status: "queued" }), 12)).toMatchObject({ status: "queued", rate: "--/s", eta: "--" });
+    expect(snapshot(job({ status: "queued" }), 12)).toMatchObject({
+      status: "queued",
+      rate: "--/s",
+      eta: "--",
+    });
     expect(snapshot(job({ paused: true }), 12)).toMatchObject({ status: "paused", rate: "--/s", eta: "--" });
     expect(displayStatus({ status: "processing", paused: true })).toBe("paused");
   });
 
   it("copes with a job polled without details", () => {
-    expect(snapshot(job({ total: undefined, counts: undefined }), null)).toMatchObject({ processed: 0, total: 0, percent: 0 });
+    expect(snapshot(job({ total: undefined, counts: undefined }), null)).toMatchObject({
+      processed: 0,
+      total: 0,
+      percent: 0,
+    });
   });
 });
 
 describe("tables", () => {
   it("aligns columns", () => {
-    expect(table(["A", "BB"], [["xxx", "y"], ["z", ""]])).toBe("A    BB\nxxx  y\nz");
+    expect(
+      table(
+        ["A", "BB"],
+        [
+          ["xxx", "y"],
+          ["z", ""],
+        ],
+      ),
+    ).toBe("A    BB\nxxx  y\nz");
   });
 
   it("lists jobs", () => {
-    const text = jobsTable([job(), job({ id: "j2", status: "completed", label: null, counts: { ...counts, processed: 100 } })]);
+    const text = jobsTable([
+      job(),
+      job({ id: "j2", status: "completed", label: null, counts: { ...counts, processed: 100 } }),
+    ]);
     expect(text.split("\n")).toEqual([
       "ID                                    STATUS      PROCESSED  CREATED              LABEL",
       "0190aaaa-0000-7000-8000-000000000001  processing  40/100     2026-01-31 12:34:56  Q3",
@@ -253,7 +299,9 @@ describe("tables", () => {
   });
 
   it("describes one job", () => {
-    const text = jobDetails(job({ _errors: [{ code: "internal_error", title: "Internal Error", detail: "boom" }] }));
+    const text = jobDetails(
+      job({ _errors: [{ code: "internal_error", title: "Internal Error", detail: "boom" }] }),
+    );
     expect(text).toContain("status:    processing");
     expect(text).toContain("processed: 40/100");
     expect(text).toContain("finished:  -");
@@ -263,7 +311,9 @@ describe("tables", () => {
 
   it("says why a request failed", () => {
     const refused = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
-    expect(describeFailure(refused, "http://localhost:8787")).toMatch(/cannot reach http:\/\/localhost:8787 \(ECONNREFUSED\)/);
+    expect(describeFailure(refused, "http://localhost:8787")).toMatch(
+      /cannot reach http:\/\/localhost:8787 \(ECONNREFUSED\)/,
+    );
     expect(describeFailure(new Error("ENOENT: no such file"), "x")).toBe("ENOENT: no such file");
   });
 });

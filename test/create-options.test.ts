@@ -5,7 +5,9 @@ import { api, createJob, getJob, json, newAccount, waitForJob } from "./helpers"
 // Scheduled starts, idempotent creation, rate limits and running-job slots.
 
 async function jobCount(account: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE account_id = ?").bind(account).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE account_id = ?")
+    .bind(account)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -18,7 +20,9 @@ describe("scheduled jobs", () => {
     const { res, body } = await getJob(auth, `/email-validations/${job.id}`);
     expect(body.status).toBe("queued");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    const compat = (await (await api(`/v1/email/validate/job/${job.id}`, { headers: auth })).json()) as { state: string };
+    const compat = (await (await api(`/v1/email/validate/job/${job.id}`, { headers: auth })).json()) as {
+      state: string;
+    };
     expect(compat.state).toBe("pending");
     const done = await waitForJob(auth, job.id);
     expect(done.status).toBe("completed");
@@ -28,7 +32,9 @@ describe("scheduled jobs", () => {
   it("cancels every address when canceled before the start, and says so", async () => {
     const { auth } = await newAccount();
     const startAt = new Date(Date.now() + 60_000).toISOString();
-    const job = await createJob(auth, ["alice@normal.test", "bob@normal.test", "carol@normal.test"], { start_at: startAt });
+    const job = await createJob(auth, ["alice@normal.test", "bob@normal.test", "carol@normal.test"], {
+      start_at: startAt,
+    });
     const res = await api(`/v1/email/validate/job/${job.id}/cancel`, { method: "POST", headers: auth });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
@@ -63,10 +69,16 @@ describe("idempotent create", () => {
   it("returns the same job for the same key and body, and refuses another body", async () => {
     const { account, auth } = await newAccount();
     const headers = { ...auth, "idempotency-key": "order-42" };
-    const first = await api("/email-validations", json({ emails: ["alice@normal.test", "bob@normal.test"] }, headers));
+    const first = await api(
+      "/email-validations",
+      json({ emails: ["alice@normal.test", "bob@normal.test"] }, headers),
+    );
     expect(first.status).toBe(202);
     const a = (await first.json()) as { id: string };
-    const second = await api("/email-validations", json({ emails: ["alice@normal.test", "bob@normal.test"] }, headers));
+    const second = await api(
+      "/email-validations",
+      json({ emails: ["alice@normal.test", "bob@normal.test"] }, headers),
+    );
     expect(second.status).toBe(202);
     expect(second.headers.get("idempotent-replayed")).toBe("true");
     const b = (await second.json()) as { id: string };
@@ -87,7 +99,11 @@ describe("idempotent create", () => {
       const form = new FormData();
       form.append("source", "input");
       form.append("input", "alice@normal.test,bob@normal.test");
-      return api("/v1/email/validate/job", { method: "POST", headers: { ...auth, "idempotency-key": "same" }, body: form });
+      return api("/v1/email/validate/job", {
+        method: "POST",
+        headers: { ...auth, "idempotency-key": "same" },
+        body: form,
+      });
     };
     const a1 = (await (await upload(one.auth)).json()) as { id: string };
     const a2 = (await (await upload(one.auth)).json()) as { id: string };
@@ -100,7 +116,10 @@ describe("idempotent create", () => {
 
   it("refuses a malformed key", async () => {
     const { account, auth } = await newAccount();
-    const res = await api("/email-validations", json({ emails: ["a@normal.test"] }, { ...auth, "idempotency-key": "x".repeat(300) }));
+    const res = await api(
+      "/email-validations",
+      json({ emails: ["a@normal.test"] }, { ...auth, "idempotency-key": "x".repeat(300) }),
+    );
     expect(res.status).toBe(400);
     expect(await jobCount(account)).toBe(0);
   });
@@ -144,7 +163,9 @@ describe("running-job slots", () => {
     for (let i = 0; i < max + 1; i++) jobs.push(await createJob(auth, [`slot${i}@greylist.test`]));
     let queuedWhileOthersRun = false;
     for (let i = 0; i < 40 && !queuedWhileOthersRun; i++) {
-      const statuses = await Promise.all(jobs.map(async (j) => (await getJob(auth, `/email-validations/${j.id}`)).body.status));
+      const statuses = await Promise.all(
+        jobs.map(async (j) => (await getJob(auth, `/email-validations/${j.id}`)).body.status),
+      );
       const running = statuses.filter((s) => s === "processing").length;
       expect(running).toBeLessThanOrEqual(max);
       queuedWhileOthersRun = running === max && statuses.includes("queued");

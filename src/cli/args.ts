@@ -126,9 +126,9 @@ export function usage(): string {
 export function commandUsage(name: CommandName): string {
   const spec = COMMANDS[name];
   return [
-    `Usage: mailvet ${name} ${spec.args}`.trimEnd() + (spec.options.length ? " [options]" : ""),
+    `${`Usage: mailvet ${name} ${spec.args}`.trimEnd()}${spec.options.length ? " [options]" : ""}`,
     "",
-    spec.summary + ".",
+    `${spec.summary}.`,
     ...(spec.details.length ? ["", ...spec.details] : []),
     "",
     "Options:",
@@ -152,7 +152,12 @@ export interface ParsedArgv {
  */
 export function tokenize(argv: string[]): ParsedArgv {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values, positionals };
   } catch (err) {
     // node's messages are already clear ("Unknown option '--x'", "Option '--out <value>' argument missing").
@@ -165,7 +170,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 }
 
 /** The rules of the command line: which command, its arguments and options, and the connection. */
-export function interpret({ values, positionals }: ParsedArgv, env: Record<string, string | undefined>): Invocation {
+export function interpret(
+  { values, positionals }: ParsedArgv,
+  env: Record<string, string | undefined>,
+): Invocation {
   const [first, ...rest] = positionals;
 
   if (first === "help") {

@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { type EmailValidation, MailvetClient, MailvetError } from "../client/index";
+import { type EmailValidation, MailvetClient } from "../client/index";
 import { type Command, inputKind, isYes, parseAddressLines, parseCli, UsageError } from "./args";
 import { describeFailure, jobDetails, jobsTable } from "./format";
 import { ProgressView } from "./progress";
@@ -171,7 +171,9 @@ async function waitWithProgress(
     }
     if (isYes(answer)) {
       const canceled = await client.cancel(id);
-      note(`Canceled job ${id} after ${canceled.counts?.processed ?? 0} of ${canceled.total ?? "?"} addresses.`);
+      note(
+        `Canceled job ${id} after ${canceled.counts?.processed ?? 0} of ${canceled.total ?? "?"} addresses.`,
+      );
       return INTERRUPTED;
     }
     note("Still waiting (Ctrl-C to stop).");

@@ -97,6 +97,19 @@ export interface MailvetClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+export interface CreateOptions {
+  label?: string;
+  /** Start later (at most 30 days ahead); the job stays `queued` until then. */
+  startAt?: Date | string;
+  /** Where the service posts this job's events. */
+  webhookUrl?: string;
+  /**
+   * Makes the create safe to repeat: the same key and request give back the
+   * same job for 24 hours. Worth setting when a 503 could be retried.
+   */
+  idempotencyKey?: string;
+}
+
 export interface GetJobOptions {
   pageSize?: number;
   /** Email of the last result of the previous page. */
@@ -221,29 +234,26 @@ export class MailvetClient {
   }
 
   /** Starts a job from a list of addresses (at most 100,000). */
-  createJob(emails: EmailEntry[], opts: { label?: string } = {}): Promise<EmailValidation> {
-    const body = JSON.stringify(opts.label === undefined ? { emails } : { emails, label: opts.label });
+  createJob(emails: EmailEntry[], opts: CreateOptions = {}): Promise<EmailValidation> {
+    const body = { emails, label: opts.label, start_at: isoOf(opts.startAt), webhook_url: opts.webhookUrl };
     return this.json<EmailValidation>(BASE, {
       method: "POST",
-      body,
-      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body), // undefined fields drop out
+      headers: { "content-type": "application/json", ...idempotencyHeader(opts) },
     });
   }
 
   /** Starts a job from a CSV or XLSX file; the server tells the formats apart by their bytes. */
-  uploadFile(
-    file: Blob | Uint8Array,
-    filename: string,
-    opts: { label?: string } = {},
-  ): Promise<EmailValidation> {
+  uploadFile(file: Blob | Uint8Array, filename: string, opts: CreateOptions = {}): Promise<EmailValidation> {
     const form = new FormData();
     const blob =
       file instanceof Uint8Array
         ? new Blob([file as Uint8Array<ArrayBuffer>], { type: mimeFor(filename) })
         : file;
     form.append("file", blob, filename);
-    if (opts.label !== undefined) form.append("label", opts.label);
-    return this.json<EmailValidation>(BASE, { method: "POST", body: form });
+    const fields = { label: opts.label, start_at: isoOf(opts.startAt), webhook_url: opts.webhookUrl };
+    for (const [name, value] of Object.entries(fields)) if (value !== undefined) form.append(name, value);
+    return this.json<EmailValidation>(BASE, { method: "POST", body: form, headers: idempotencyHeader(opts) });
   }
 
   /** One page of a job: its status, and results from `after`/`before` on. */
@@ -408,6 +418,14 @@ function jobPath(id: string, opts: GetJobOptions): string {
     "page[before]": opts.before,
     include: opts.details ? "details" : undefined,
   });
+}
+
+function isoOf(when: Date | string | undefined): string | undefined {
+  return when instanceof Date ? when.toISOString() : when;
+}
+
+function idempotencyHeader(opts: CreateOptions): Record<string, string> {
+  return opts.idempotencyKey === undefined ? {} : { "idempotency-key": opts.idempotencyKey };
 }
 
 function mimeFor(filename: string): string {

@@ -11,6 +11,7 @@ import { verdictDetail } from "../verify/detail";
 import type { DnsResolver } from "../verify/dns";
 import { checkAddresses, type EngineDeps } from "../verify/engine";
 import { verdict } from "../verify/verdict";
+import { FaultPlan, type FaultStage } from "./faults";
 import type { InputEntry } from "./ingest";
 import { retryAfterSeconds } from "./progress";
 import { isTerminal, type JobEvent, type JobStatus, transition } from "./state";
@@ -88,6 +89,8 @@ export class JobObject extends DurableObject<Env> {
   /** The batch write under way, so that cancel can wait for it to land entirely. */
   private inflight: Promise<void> | null = null;
   private dns: DnsResolver | null = null;
+  /** Test-only fault injection; inert unless ALLOW_FAULT_INJECTION is "true". */
+  private readonly faults = new FaultPlan();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -220,6 +223,17 @@ export class JobObject extends DurableObject<Env> {
     return true;
   }
 
+  /** Arms failures at named stages of the next batches (tests and chaos runs only). */
+  injectFault(stage: FaultStage, times = 1): boolean {
+    if (this.env.ALLOW_FAULT_INJECTION !== "true") return false;
+    this.faults.arm(stage, times);
+    return true;
+  }
+
+  faultsTripped(): number {
+    return this.faults.tripped;
+  }
+
   // ── Alarm: one bounded batch per run ─────────────────────────────────
 
   override async alarm(): Promise<void> {
@@ -279,11 +293,13 @@ export class JobObject extends DurableObject<Env> {
     if (positions.length === 0) return this.afterBatch();
 
     const items = this.readInput(positions);
+    this.faults.trip("before_verify");
     const checks = await checkAddresses(
       items.map((i) => i.email),
       this.engineDeps(cfg),
     );
 
+    this.faults.trip("after_verify");
     // Canceled or paused while we were out on the network: discard this batch.
     // Nothing was written, the cursor did not move, so resume redoes it exactly.
     if (this.load()?.status !== "processing") return;
@@ -318,7 +334,15 @@ export class JobObject extends DurableObject<Env> {
 
     const lastFresh = fresh.length ? fresh[fresh.length - 1]!.position + 1 : s.cursor;
     const commit = async () => {
-      if (rows.length) await writeResults(openDb(this.env.DB), s.id, rows, totals);
+      const db = openDb(this.env.DB);
+      this.faults.trip("d1_write");
+      if (this.faults.pending("mid_write") && rows.length > 1) {
+        // A crash between two writes: half the rows land, then the batch dies.
+        await writeResults(db, s.id, rows.slice(0, rows.length >> 1), totals);
+        this.faults.trip("mid_write");
+      }
+      if (rows.length) await writeResults(db, s.id, rows, totals);
+      this.faults.trip("after_write");
       // Synchronous from here: the rows are in D1, so progress must say so.
       this.ctx.storage.transactionSync(() => {
         const cur = this.load()!;
@@ -373,7 +397,7 @@ export class JobObject extends DurableObject<Env> {
     if (s.status !== "processing") return;
     if (failures < cfg.maxAlarmFailures) {
       this.save({ ...s, failures });
-      await this.ctx.storage.setAlarm(Date.now() + 1000 * 2 ** failures);
+      await this.ctx.storage.setAlarm(Date.now() + cfg.alarmRetryBaseMs * 2 ** failures);
       return;
     }
     const failed = this.apply({ ...s, failures }, "fail", {
