@@ -27,6 +27,7 @@ function workerProject(
             RATE_LIMIT_PER_MINUTE: "300",
             ALLOW_FAULT_INJECTION: "true",
             BATCH_RETRY_BASE_MS: "50",
+            WEBHOOK_TIMEOUT_MS: "1000",
             GREYLIST_DELAY_SECONDS: "1",
             GREYLIST_DEADLINE_SECONDS: "8",
             ...extra(inject),

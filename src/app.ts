@@ -8,6 +8,7 @@ import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
 import type { AppEnv } from "./api/types";
+import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
 
 export const app = new Hono<AppEnv>();
@@ -47,6 +48,7 @@ for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoi
 }
 app.route("/email-validations", emailValidations);
 app.route("/v1/email/validate", compat);
+app.route("/webhook-endpoints", webhookEndpoints);
 
 app.notFound(() => {
   throw apiError(404, "not_found", "No such route.");

@@ -26,7 +26,8 @@ export interface BaselineLine {
 }
 
 // The messages deep-email-validator prints for SMTP codes (its ErrorCodes table), by code.
-const TEMPORARY = /^SMTP Error: (The mail server will be shut down|The mailbox that you are trying to reach is busy|The requested action was not done)/;
+const TEMPORARY =
+  /^SMTP Error: (The mail server will be shut down|The mailbox that you are trying to reach is busy|The requested action was not done)/;
 const FULL = /^SMTP Error: The mailbox that you are trying to reach has run out of space/;
 const PERMANENT =
   /^SMTP Error: (The last command contained a syntax error|The parameters or arguments|The mail server has not implemented|The last command was sent out of sequence|One of the parameters|The specified user is not local|The mail address that you specified|The mail transaction has failed)/;

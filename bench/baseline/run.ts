@@ -3,8 +3,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { spawnOwned } from "../lib/processes";
-import { type BaselineLine, baselineClass } from "./mapping";
 import type { ResultClass } from "../world/truth";
+import { type BaselineLine, baselineClass } from "./mapping";
 
 export interface BaselineRun {
   finished: boolean;
@@ -63,7 +63,8 @@ export async function runBaseline(opts: {
   const outcome = await Promise.race([exit, capped]);
   const ms = performance.now() - started;
   await stop();
-  if (outcome !== "cap" && outcome !== 0) throw new Error(`baseline worker exited with ${outcome}: ${stderr}`);
+  if (outcome !== "cap" && outcome !== 0)
+    throw new Error(`baseline worker exited with ${outcome}: ${stderr}`);
 
   const results = new Map<string, { result: ResultClass; catch_all: boolean; raw: BaselineLine }>();
   const callMs: number[] = [];
@@ -78,5 +79,12 @@ export async function runBaseline(opts: {
     results.set(line.email, { result: baselineClass(line), catch_all: false, raw: line });
     callMs.push(line.ms);
   }
-  return { finished: outcome !== "cap", ms, answered: results.size, total: opts.list.length, results, callMs };
+  return {
+    finished: outcome !== "cap",
+    ms,
+    answered: results.size,
+    total: opts.list.length,
+    results,
+    callMs,
+  };
 }

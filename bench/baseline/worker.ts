@@ -41,10 +41,17 @@ async function one(email: string): Promise<void> {
   try {
     const result = await Promise.race([
       validate({ email, sender: values.sender, validateTypo: false, validateSMTP: true }),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("call deadline")), CALL_DEADLINE_MS).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("call deadline")), CALL_DEADLINE_MS).unref(),
+      ),
     ]);
     const failed = result.reason as keyof typeof result.validators | undefined;
-    line = { email, valid: result.valid, reason: failed ?? null, detail: failed ? result.validators[failed]?.reason : null };
+    line = {
+      email,
+      valid: result.valid,
+      reason: failed ?? null,
+      detail: failed ? result.validators[failed]?.reason : null,
+    };
   } catch (err) {
     line = { email, valid: false, reason: "harness", detail: String(err) };
   }

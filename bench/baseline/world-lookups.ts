@@ -7,14 +7,22 @@
 
 import dns, { type LookupAddress, type LookupOptions } from "node:dns";
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 
 export function routeLookupsToWorld(server: string): void {
   dns.setServers([server]);
   const resolver = new dns.Resolver();
   resolver.setServers([server]);
 
-  const lookup = (hostname: string, options: LookupOptions | number | LookupCallback, callback?: LookupCallback) => {
+  const lookup = (
+    hostname: string,
+    options: LookupOptions | number | LookupCallback,
+    callback?: LookupCallback,
+  ) => {
     const cb = (typeof options === "function" ? options : callback) as LookupCallback;
     const all = typeof options === "object" && options.all === true;
     const answer = (err: NodeJS.ErrnoException | null, addresses: string[]) => {
@@ -26,7 +34,11 @@ export function routeLookupsToWorld(server: string): void {
         });
         return cb(notFound, all ? [] : "", undefined);
       }
-      if (all) cb(null, loopback.map((address) => ({ address, family: 4 })));
+      if (all)
+        cb(
+          null,
+          loopback.map((address) => ({ address, family: 4 })),
+        );
       else cb(null, loopback[0] as string, 4);
     };
     // What /etc/hosts would say; net.connect asks for it when an MX exchange is "" (a null MX).

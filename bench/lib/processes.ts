@@ -2,7 +2,7 @@
 // child starts in its own process group, so stopping it stops everything it
 // spawned (wrangler → workerd) — by that group's id, never by name.
 
-import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process";
+import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 
 type Closer = () => Promise<void> | void;
 

@@ -5,8 +5,8 @@
 
 import { Buffer } from "node:buffer";
 import { createSocket } from "node:dgram";
-import type { RecordSet } from "../../test/fixtures/world";
 import { startDohServer } from "../../test/fixtures/doh-server";
+import type { RecordSet } from "../../test/fixtures/world";
 
 export interface WorldDns {
   dohUrl: string;

@@ -27,7 +27,12 @@ export interface LowerBound {
   additiveMs: number;
 }
 
-export function lowerBound(params: WorldParams, load: MxLoad[], tarpitPatienceMs: number, hasTarpit: boolean): LowerBound {
+export function lowerBound(
+  params: WorldParams,
+  load: MxLoad[],
+  tarpitPatienceMs: number,
+  hasTarpit: boolean,
+): LowerBound {
   const setup = params.bannerDelayMs + 2 * params.replyLatencyMs;
   const busy = (l: MxLoad) => {
     const sessions = Math.ceil(l.rcpts / params.rcptLimit);
@@ -40,9 +45,11 @@ export function lowerBound(params: WorldParams, load: MxLoad[], tarpitPatienceMs
   let rateLimitMs = 0;
   for (const l of load) {
     const b = busy(l);
-    if (b.ms > busiest.ms) busiest = { host: l.host, ip: l.ip, rcpts: l.rcpts, sessions: b.sessions, ms: b.ms };
+    if (b.ms > busiest.ms)
+      busiest = { host: l.host, ip: l.ip, rcpts: l.rcpts, sessions: b.sessions, ms: b.ms };
     if (l.behaviour === "greylist") greylistMs = Math.max(greylistMs, params.greylistSeconds * 1000 + b.ms);
-    if (l.behaviour === "rate_limit") rateLimitMs = Math.max(rateLimitMs, params.rateLimitSeconds * 1000 + b.ms);
+    if (l.behaviour === "rate_limit")
+      rateLimitMs = Math.max(rateLimitMs, params.rateLimitSeconds * 1000 + b.ms);
   }
   const tarpitMs = hasTarpit ? tarpitPatienceMs : 0;
   const candidates: [string, number][] = [

@@ -136,7 +136,12 @@ function newState(spec: MxServer): ServerState {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function session(socket: Socket, state: ServerState, rules: SmtpRules, mailboxes: Map<string, MailboxState>): void {
+function session(
+  socket: Socket,
+  state: ServerState,
+  rules: SmtpRules,
+  mailboxes: Map<string, MailboxState>,
+): void {
   const { spec } = state;
   const client = socket.remoteAddress ?? "?";
   const name = `mx-${spec.ip.replaceAll(".", "-")}.world.test`;
@@ -208,7 +213,14 @@ function session(socket: Socket, state: ServerState, rules: SmtpRules, mailboxes
     switch (verb) {
       case "EHLO":
         greeted = true;
-        return [`250-${name}`, "250-PIPELINING", "250-SIZE 10240000", "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250 SMTPUTF8"];
+        return [
+          `250-${name}`,
+          "250-PIPELINING",
+          "250-SIZE 10240000",
+          "250-ENHANCEDSTATUSCODES",
+          "250-8BITMIME",
+          "250 SMTPUTF8",
+        ];
       case "HELO":
         greeted = true;
         return [`250 ${name}`];
@@ -280,7 +292,8 @@ function rcptReply(
   mailboxes: Map<string, MailboxState>,
 ): string {
   // RFC 6531: a UTF-8 address only inside a transaction that declared SMTPUTF8.
-  if (/[^\x20-\x7e]/.test(rcpt) && !smtpUtf8) return "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
+  if (/[^\x20-\x7e]/.test(rcpt) && !smtpUtf8)
+    return "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
   const at = rcpt.lastIndexOf("@");
   const local = at < 0 ? rcpt : rcpt.slice(0, at);
   const domain = at < 0 ? "" : rcpt.slice(at + 1);

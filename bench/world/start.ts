@@ -52,7 +52,10 @@ export async function writeWorld(world: World, dir: string): Promise<void> {
     writeFile(join(dir, "list.txt"), `${world.list.join("\n")}\n`),
     writeFile(join(dir, "truth.ndjson"), `${truth}\n`),
     writeFile(join(dir, "zone.json"), JSON.stringify(world.zone, null, 1)),
-    writeFile(join(dir, "servers.json"), JSON.stringify({ servers: world.servers, deadIps: world.deadIps }, null, 1)),
+    writeFile(
+      join(dir, "servers.json"),
+      JSON.stringify({ servers: world.servers, deadIps: world.deadIps }, null, 1),
+    ),
     writeFile(join(dir, "params.json"), JSON.stringify(world.params, null, 2)),
   ]);
 }

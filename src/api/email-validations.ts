@@ -92,6 +92,18 @@ export const emailValidations = new Hono<AppEnv>()
     await jobStub(c.env, job.id).destroy();
     return c.body(null, 204);
   })
+  .get("/:id/webhook-deliveries", async (c) => {
+    const job = await requireJob(c);
+    const deliveries = await jobStub(c.env, job.id).webhookDeliveries();
+    return c.json({ object: "list", webhook_deliveries: deliveries });
+  })
+  .post("/:id/webhook-deliveries/:delivery/retry", async (c) => {
+    const job = await requireJob(c);
+    if (!(await jobStub(c.env, job.id).redeliver(c.req.param("delivery")))) {
+      throw apiError(404, "not_found", "Could not find webhook delivery.");
+    }
+    return c.json({ success: true }, 202);
+  })
   .get("/:id/download", async (c) => {
     const job = await requireJob(c);
     const format = c.req.query("format") ?? "csv";

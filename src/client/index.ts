@@ -279,7 +279,7 @@ export class MailvetClient {
     }
   }
 
-  /** Every result of a job in input order, page by page along `_links.next`. */
+  /** Every result of a job in input order (so far, if it still runs), page by page along `_links.next`. */
   async *results(
     id: string,
     opts: { pageSize?: number; details?: boolean } = {},

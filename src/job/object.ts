@@ -6,11 +6,14 @@ import { openDb } from "../db/client";
 import { forgetJobKeys } from "../db/idempotency";
 import { deleteJob, insertJob, updateJob } from "../db/jobs";
 import { type Counts, deleteJobResults, type NewResult, writeResults } from "../db/results";
+import { accountSecret, disableEndpoint, endpointsFor } from "../db/webhooks";
 import { engineDeps, newResolver } from "../verify/deps";
 import { verdictDetail } from "../verify/detail";
 import type { DnsResolver } from "../verify/dns";
 import { checkAddresses, type EngineDeps } from "../verify/engine";
 import { verdict } from "../verify/verdict";
+import { type DeliveryView, WebhookOutbox } from "../webhooks/outbox";
+import { eventPayload, terminalEventType, type WebhookEventType } from "../webhooks/payload";
 import { FaultPlan, type FaultStage } from "./faults";
 import type { InputEntry } from "./ingest";
 import { retryAfterSeconds } from "./progress";
@@ -53,6 +56,9 @@ interface JobState {
   failures: number;
   /** The D1 mirror of this job missed an update; the next alarm retries it. */
   mirrorDirty: boolean;
+  /** A terminal event whose webhook messages are not in the outbox yet. */
+  pendingEvent: WebhookEventType | null;
+  lastProgressAt: number;
 }
 
 export interface JobSnapshot {
@@ -76,6 +82,9 @@ export type ControlResult =
   | { ok: true; job: JobSnapshot; canceled: number; wasStarted: boolean }
   | { ok: false; code: "not_found" | "already_terminal" | "invalid_transition"; detail: string };
 
+/** At most one progress webhook per job this often. */
+const PROGRESS_INTERVAL_MS = 10_000;
+
 /** How often a job waiting for a running slot asks again. */
 const SLOT_RETRY_MS = 2000;
 
@@ -91,11 +100,13 @@ export class JobObject extends DurableObject<Env> {
   private dns: DnsResolver | null = null;
   /** Test-only fault injection; inert unless ALLOW_FAULT_INJECTION is "true". */
   private readonly faults = new FaultPlan();
+  private readonly outbox: WebhookOutbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.createTables();
+    this.outbox = new WebhookOutbox(this.sql, (id, reason) => disableEndpoint(openDb(env.DB), id, reason));
   }
 
   private createTables(): void {
@@ -151,6 +162,8 @@ export class JobObject extends DurableObject<Env> {
       error: null,
       failures: 0,
       mirrorDirty: false,
+      pendingEvent: null,
+      lastProgressAt: 0,
     };
     this.ctx.storage.transactionSync(() => {
       init.entries.forEach((entry, position) => {
@@ -220,6 +233,7 @@ export class JobObject extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     // This instance may live on (a stray request, an alarm): give it empty tables, not missing ones.
     this.createTables();
+    this.outbox.createTables();
     return true;
   }
 
@@ -230,6 +244,16 @@ export class JobObject extends DurableObject<Env> {
     return true;
   }
 
+  webhookDeliveries(): DeliveryView[] {
+    return this.outbox.list();
+  }
+
+  async redeliver(deliveryId: string): Promise<boolean> {
+    if (!this.outbox.redeliver(deliveryId, Date.now())) return false;
+    await this.armAt(Date.now());
+    return true;
+  }
+
   faultsTripped(): number {
     return this.faults.tripped;
   }
@@ -237,18 +261,35 @@ export class JobObject extends DurableObject<Env> {
   // ── Alarm: one bounded batch per run ─────────────────────────────────
 
   override async alarm(): Promise<void> {
+    if (!this.load()) return;
+    const cfg = readConfig(this.env);
+    // Webhook attempts run beside the batch, so a slow receiver does not hold the job up.
+    const deliveries = this.outbox.deliverDue(cfg, Date.now()).catch((err) => {
+      console.error(JSON.stringify({ msg: "webhook delivery failed", error: String(err) }));
+    });
+    try {
+      await this.advance(cfg);
+    } finally {
+      await deliveries;
+    }
+    await this.flushEvents();
+    const next = this.outbox.nextDue();
+    if (next !== null) await this.armAt(next);
+  }
+
+  /** Moves the job on: starts it when due, or runs one batch. */
+  private async advance(cfg: Config): Promise<void> {
     let s = this.load();
     if (!s) return;
     if (s.mirrorDirty) await this.mirror(s);
     if (s.status === "queued") {
       if (s.startAt && s.startAt > Date.now()) {
-        await this.ctx.storage.setAlarm(s.startAt);
+        await this.armAt(s.startAt);
         return;
       }
       // The account runs a limited number of jobs at once; the others wait queued.
-      const cfg = readConfig(this.env);
       if (!(await this.account(s).acquireRun(s.id, cfg.maxRunningJobs))) {
-        await this.ctx.storage.setAlarm(Date.now() + SLOT_RETRY_MS);
+        await this.armAt(Date.now() + SLOT_RETRY_MS);
         return;
       }
       const cur = this.load();
@@ -372,13 +413,14 @@ export class JobObject extends DurableObject<Env> {
   private async afterBatch(): Promise<void> {
     const s = this.load()!;
     if (s.status !== "processing") return;
+    await this.announceProgress(s);
     if (s.cursor < s.total) {
-      await this.ctx.storage.setAlarm(Date.now());
+      await this.armAt(Date.now());
       return;
     }
     const next = this.sql.exec<{ due: number | null }>("SELECT MIN(due_at) AS due FROM retry").one().due;
     if (next !== null) {
-      await this.ctx.storage.setAlarm(Math.max(Date.now(), next));
+      await this.armAt(Math.max(Date.now(), next));
       return;
     }
     const done = this.apply(s, "finish", { finishedAt: Date.now() });
@@ -397,7 +439,7 @@ export class JobObject extends DurableObject<Env> {
     if (s.status !== "processing") return;
     if (failures < cfg.maxAlarmFailures) {
       this.save({ ...s, failures });
-      await this.ctx.storage.setAlarm(Date.now() + cfg.alarmRetryBaseMs * 2 ** failures);
+      await this.armAt(Date.now() + cfg.alarmRetryBaseMs * 2 ** failures);
       return;
     }
     const failed = this.apply({ ...s, failures }, "fail", {
@@ -425,14 +467,22 @@ export class JobObject extends DurableObject<Env> {
       // A job paused before it ever started goes back to waiting for its start.
       const status = s.startedAt === null ? "queued" : t.status;
       this.save({ ...s, status });
-      await this.ctx.storage.setAlarm(Math.max(now, s.startAt ?? now));
+      await this.armAt(Math.max(now, s.startAt ?? now));
     } else {
-      this.save({ ...s, status: t.status, finishedAt: event === "cancel" ? now : s.finishedAt });
+      this.save({
+        ...s,
+        status: t.status,
+        finishedAt: event === "cancel" ? now : s.finishedAt,
+        pendingEvent: terminalEventType(t.status) ?? s.pendingEvent,
+      });
       await this.settle();
     }
     const after = this.load()!;
     await this.mirror(after);
-    if (isTerminal(after.status)) await this.releaseSlot(after);
+    if (isTerminal(after.status)) {
+      await this.releaseSlot(after);
+      await this.flushEvents();
+    }
     return {
       ok: true,
       job: this.snapshot()!,
@@ -454,6 +504,67 @@ export class JobObject extends DurableObject<Env> {
   private engineDeps(cfg: Config): EngineDeps {
     this.dns ??= newResolver(cfg);
     return engineDeps(this.env, cfg, this.dns);
+  }
+
+  /** Sets the alarm for `at` unless it is already set to go off sooner. */
+  private async armAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Puts the webhook messages of a terminal event into the outbox. The event
+   * is recorded with the state change, so if D1 cannot be read now, the next
+   * alarm tries again and no event is lost.
+   */
+  private async flushEvents(): Promise<void> {
+    const s = this.load();
+    if (!s?.pendingEvent) return;
+    try {
+      const messages = await this.recipients(s, s.pendingEvent);
+      const body = JSON.stringify(eventPayload(s.pendingEvent, s, Date.now()));
+      this.ctx.storage.transactionSync(() => {
+        this.outbox.enqueue(
+          messages.map((m) => ({ ...m, eventType: s.pendingEvent!, body })),
+          Date.now(),
+        );
+        this.save({ ...this.load()!, pendingEvent: null });
+      });
+      if (messages.length) await this.armAt(Date.now());
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "webhook enqueue failed", job: s.id, error: String(err) }));
+      await this.armAt(Date.now() + 5000);
+    }
+  }
+
+  /** A throttled progress event for endpoints that opted in. */
+  private async announceProgress(s: JobState): Promise<void> {
+    const now = Date.now();
+    if (now - s.lastProgressAt < PROGRESS_INTERVAL_MS) return;
+    this.save({ ...s, lastProgressAt: now });
+    try {
+      const type = "email_validation.progress" as const;
+      const endpoints = await endpointsFor(openDb(this.env.DB), s.accountId, type);
+      if (!endpoints.length) return;
+      const body = JSON.stringify(eventPayload(type, this.load()!, now));
+      this.outbox.enqueue(
+        endpoints.map((e) => ({ url: e.url, secret: e.secret, endpointId: e.id, eventType: type, body })),
+        now,
+      );
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "progress event failed", job: s.id, error: String(err) }));
+    }
+  }
+
+  /** Who hears about an event: the job's own webhook_url and the account's subscribed endpoints. */
+  private async recipients(s: JobState, type: WebhookEventType) {
+    const db = openDb(this.env.DB);
+    const out: { url: string; secret: string; endpointId: string | null }[] = [];
+    if (s.webhookUrl)
+      out.push({ url: s.webhookUrl, secret: await accountSecret(db, s.accountId), endpointId: null });
+    for (const e of await endpointsFor(db, s.accountId, type))
+      out.push({ url: e.url, secret: e.secret, endpointId: e.id });
+    return out;
   }
 
   private account(s: JobState) {
@@ -488,7 +599,12 @@ export class JobObject extends DurableObject<Env> {
   private apply(s: JobState, event: JobEvent, fields: Partial<JobState> = {}): JobState {
     const t = transition(s.status, event);
     if (!t.ok) return s;
-    const next = { ...s, ...fields, status: t.status };
+    const next = {
+      ...s,
+      ...fields,
+      status: t.status,
+      pendingEvent: terminalEventType(t.status) ?? s.pendingEvent,
+    };
     this.save(next);
     return next;
   }
@@ -507,7 +623,7 @@ export class JobObject extends DurableObject<Env> {
       console.error(JSON.stringify({ msg: "mirror failed", job: s.id, error: String(err) }));
       const cur = this.load();
       if (cur) this.save({ ...cur, mirrorDirty: true });
-      await this.ctx.storage.setAlarm(Date.now() + 5000);
+      await this.armAt(Date.now() + 5000);
     }
   }
 

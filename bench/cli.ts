@@ -1,0 +1,153 @@
+// Command-line flags of `npm run bench`. Every world rule and every knob of
+// the two tools has a flag; the defaults are the issue's.
+
+import { parseArgs } from "node:util";
+
+export interface BenchOptions {
+  sizes: number[];
+  smtpPort: number;
+  world: {
+    replyLatencyMs: number;
+    bannerDelayMs: number;
+    connCap: number;
+    greylistSeconds: number;
+    rateLimitSeconds: number;
+    rcptLimit: number;
+    zipfExponent: number;
+    seed: number;
+    /** Ordinary domains; null = one per 25 addresses (40 to 5,000). */
+    domains: number | null;
+  };
+  mailvet: {
+    mxConcurrency: number;
+    /** null = mailvet's own default. */
+    batchSize: number | null;
+    smtpTimeoutMs: number;
+    /** Seconds mailvet waits before re-asking a greylisted address; null = the world's greylist delay. */
+    greylistRetrySeconds: number | null;
+    jobTimeoutMs: number;
+    cancelRuns: number;
+    cancelListSize: number;
+    pageRuns: number;
+  };
+  baseline: {
+    enabled: boolean;
+    concurrency: number;
+    capMs: number;
+  };
+  outDir: string;
+  keepTmp: boolean;
+}
+
+const HELP = `Usage: npm run bench -- [flags]
+
+  --quick                  one list of 2,000 addresses (same as --sizes 2000)
+  --sizes 10000,100000     list sizes to measure (default: 10000,100000)
+  --smtp-port 25           port every MX listens on (the baseline can only use 25)
+World rules:
+  --reply-ms 20            latency of every SMTP reply
+  --banner-ms 50           delay before the 220 banner
+  --conn-cap 5             concurrent connections per client per MX; the next gets 421
+  --greylist-s 15          greylisting servers accept a recipient this long after its first try
+  --rate-limit-s 10        rate-limiting servers answer 421 this long after a client's first connection
+  --rcpt-limit 50          RCPTs per session; the next gets 452 4.5.3
+  --domains N              ordinary domains (default: addresses / 25, 40 to 5,000)
+  --zipf 1                 Zipf exponent of addresses over domains
+  --seed 42
+mailvet:
+  --mx-concurrency N       MX_CONCURRENCY (default: the connection cap)
+  --batch-size N           BATCH_SIZE (default: mailvet's own)
+  --smtp-timeout-ms 10000  SMTP_REPLY_TIMEOUT_MS (the baseline's fixed timeout is 10 s)
+  --greylist-retry-s N     GREYLIST_DELAY_SECONDS (default: the world's greylist delay)
+  --job-timeout-min 90     give up on a job after this long
+  --cancel-runs 5          fresh jobs canceled mid-flight for the cancel latency
+  --page-runs 7            requests per page for the page latency
+Baseline (deep-email-validator):
+  --no-baseline            skip it
+  --baseline-concurrency 50
+  --baseline-cap-min 15    stop it after this long and report "did not finish"
+Output:
+  --out bench/results      where latest.{md,json,svg} and the dated copies go
+  --keep-tmp               keep wrangler's state directory
+`;
+
+export function readOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      help: { type: "boolean" },
+      quick: { type: "boolean" },
+      sizes: { type: "string" },
+      "smtp-port": { type: "string", default: "25" },
+      "reply-ms": { type: "string", default: "20" },
+      "banner-ms": { type: "string", default: "50" },
+      "conn-cap": { type: "string", default: "5" },
+      "greylist-s": { type: "string", default: "15" },
+      "rate-limit-s": { type: "string", default: "10" },
+      "rcpt-limit": { type: "string", default: "50" },
+      domains: { type: "string" },
+      zipf: { type: "string", default: "1" },
+      seed: { type: "string", default: "42" },
+      "mx-concurrency": { type: "string" },
+      "batch-size": { type: "string" },
+      "smtp-timeout-ms": { type: "string", default: "10000" },
+      "greylist-retry-s": { type: "string" },
+      "job-timeout-min": { type: "string", default: "90" },
+      "cancel-runs": { type: "string", default: "5" },
+      "cancel-list-size": { type: "string", default: "2000" },
+      "page-runs": { type: "string", default: "7" },
+      "no-baseline": { type: "boolean" },
+      "baseline-concurrency": { type: "string", default: "50" },
+      "baseline-cap-min": { type: "string", default: "15" },
+      out: { type: "string", default: "bench/results" },
+      "keep-tmp": { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const num = (name: string, value: string | undefined, min = 0): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${value}`);
+    return n;
+  };
+  const sizes = values.quick
+    ? [2000]
+    : (values.sizes ?? "10000,100000").split(",").map((s) => num("sizes", s.trim(), 1));
+  const connCap = num("conn-cap", values["conn-cap"], 1);
+  return {
+    sizes,
+    smtpPort: num("smtp-port", values["smtp-port"], 1),
+    world: {
+      replyLatencyMs: num("reply-ms", values["reply-ms"]),
+      bannerDelayMs: num("banner-ms", values["banner-ms"]),
+      connCap,
+      greylistSeconds: num("greylist-s", values["greylist-s"]),
+      rateLimitSeconds: num("rate-limit-s", values["rate-limit-s"]),
+      rcptLimit: num("rcpt-limit", values["rcpt-limit"], 1),
+      zipfExponent: num("zipf", values.zipf),
+      seed: num("seed", values.seed),
+      domains: values.domains ? num("domains", values.domains, 1) : null,
+    },
+    mailvet: {
+      mxConcurrency: values["mx-concurrency"] ? num("mx-concurrency", values["mx-concurrency"], 1) : connCap,
+      batchSize: values["batch-size"] ? num("batch-size", values["batch-size"], 1) : null,
+      smtpTimeoutMs: num("smtp-timeout-ms", values["smtp-timeout-ms"], 1),
+      greylistRetrySeconds: values["greylist-retry-s"]
+        ? num("greylist-retry-s", values["greylist-retry-s"])
+        : null,
+      jobTimeoutMs: num("job-timeout-min", values["job-timeout-min"], 1) * 60_000,
+      cancelRuns: num("cancel-runs", values["cancel-runs"]),
+      cancelListSize: num("cancel-list-size", values["cancel-list-size"], 1),
+      pageRuns: num("page-runs", values["page-runs"], 1),
+    },
+    baseline: {
+      enabled: !values["no-baseline"],
+      concurrency: num("baseline-concurrency", values["baseline-concurrency"], 1),
+      capMs: num("baseline-cap-min", values["baseline-cap-min"], 0) * 60_000,
+    },
+    outDir: values.out ?? "bench/results",
+    keepTmp: values["keep-tmp"] ?? false,
+  };
+}

@@ -1,0 +1,169 @@
+// The whole mailvet side of one list size: start wrangler dev against the
+// running world, run the job, score it, time pages and cancels, sample
+// memory, and read the log for errors.
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BenchOptions } from "../cli";
+import { median } from "../lib/time";
+import { type Answer, score } from "../report/accuracy";
+import type { MailvetFigures } from "../report/types";
+import { summarizeWire } from "../report/world-stats";
+import type { RunningWorld } from "../world/start";
+import { MailvetApi } from "./api";
+import { milestones, runJob, timeCancels, timePages } from "./measure";
+import { sampleWorkerdMemory } from "./memory";
+import { startMailvet } from "./wrangler";
+
+export interface MailvetPhaseContext {
+  appDir: string;
+  tmpDir: string;
+  worldDir: string;
+  node: string;
+  log: (line: string) => void;
+}
+
+export async function measureMailvet(
+  running: RunningWorld,
+  opts: BenchOptions,
+  ctx: MailvetPhaseContext,
+): Promise<MailvetFigures> {
+  const { world } = running;
+  const vars: Record<string, string> = {
+    DOH_URL: running.dns.dohUrl,
+    SMTP_MODE: "direct",
+    SMTP_PORT: String(running.smtp.port),
+    MX_CONCURRENCY: String(opts.mailvet.mxConcurrency),
+    SMTP_CONNECT_TIMEOUT_MS: "5000",
+    SMTP_REPLY_TIMEOUT_MS: String(opts.mailvet.smtpTimeoutMs),
+    DNS_TIMEOUT_MS: "5000",
+    GREYLIST_DELAY_SECONDS: String(opts.mailvet.greylistRetrySeconds ?? world.params.greylistSeconds),
+    GREYLIST_DEADLINE_SECONDS: "900",
+    // The API's own per-key request limit is not what this bench measures.
+    RATE_LIMIT_PER_MINUTE: "1000000",
+    ...(opts.mailvet.batchSize ? { BATCH_SIZE: String(opts.mailvet.batchSize) } : {}),
+  };
+  const logFile = join(ctx.worldDir, "wrangler.log");
+  const mailvet = await startMailvet({
+    appDir: ctx.appDir,
+    stateDir: join(ctx.tmpDir, `state-${world.list.length}`),
+    logFile,
+    node: ctx.node,
+    vars,
+    log: ctx.log,
+  });
+  const memory = sampleWorkerdMemory(mailvet.pid);
+  try {
+    const api = new MailvetApi(mailvet.baseUrl, mailvet.key);
+    running.reset();
+    memory.mark();
+    ctx.log(`mailvet: creating a job of ${world.list.length} addresses`);
+    const job = await runJob(api, world.list, opts.mailvet.jobTimeoutMs, ctx.log);
+    const duringJob = memory.peakMb();
+    const wire = summarizeWire(running.smtp.stats());
+    ctx.log(`mailvet: job ${job.finalStatus}, end to end ${((job.endToEndMs ?? 0) / 1000).toFixed(1)} s`);
+
+    const download = job.id ? await api.download(job.id) : null;
+    if (download?.error)
+      job.incidents.push({
+        what: "download",
+        request: `GET /email-validations/${job.id}/download?format=ndjson`,
+        status: download.status,
+        body: download.error,
+      });
+    const answers = new Map<string, Answer>();
+    const reasons: Record<string, number> = {};
+    for (const line of download?.lines ?? []) {
+      answers.set(line.email, { result: line.result, catch_all: line.catch_all === true });
+      const reason = String(line.reason ?? "?");
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
+    }
+    const accuracy = download ? score(world.truth, answers) : null;
+
+    const ordered = download?.lines.length ? download.lines.map((l) => l.email) : world.list;
+    const pages =
+      job.id && job.finalStatus === "completed"
+        ? await timePages(api, job.id, ordered, opts.mailvet.pageRuns, job.incidents)
+        : [];
+
+    ctx.log(`mailvet: ${opts.mailvet.cancelRuns} cancel runs`);
+    const k = Math.min(opts.mailvet.cancelListSize, world.list.length);
+    const lists = Array.from({ length: opts.mailvet.cancelRuns }, (_, i) => {
+      const start =
+        world.list.length > k
+          ? Math.floor(((i + 1) * (world.list.length - k)) / (opts.mailvet.cancelRuns + 1))
+          : 0;
+      return world.list.slice(start, start + k);
+    });
+    const cancels = await timeCancels(api, lists, job.incidents, ctx.log);
+
+    const retry = job.samples.map((x) => x.retryAfter).filter((x): x is number => x !== null);
+    return {
+      createMs: job.createMs,
+      createStatus: job.createStatus,
+      finalStatus: job.finalStatus,
+      endToEndMs: job.endToEndMs,
+      serverMs: job.serverMs,
+      ratioToLowerBound: null, // filled in by the caller, which knows the bound
+      milestones: milestones(job.samples, world.list.length),
+      steadyRatePerS: steadyRate(job.samples, world.list.length),
+      retryAfterSeconds: {
+        min: retry.length ? Math.min(...retry) : null,
+        max: retry.length ? Math.max(...retry) : null,
+      },
+      downloadMs: download?.ms ?? null,
+      downloadLines: download?.lines.length ?? 0,
+      accuracy,
+      pages,
+      cancel: { p50Ms: median(cancels.flatMap((c) => (c.ms === null ? [] : [c.ms]))), runs: cancels },
+      peakRssMb: { duringJob, overall: memory.overallPeakMb() },
+      wire,
+      reasons,
+      logErrors: { counts: {}, examples: [] },
+      incidents: job.incidents,
+      vars,
+    };
+  } finally {
+    memory.stop();
+    await mailvet.stop();
+  }
+}
+
+/** Results per second between 10 % and 90 % of the list: the pace once the job is under way. */
+function steadyRate(samples: { t: number; processed: number }[], total: number): number | null {
+  const a = samples.find((x) => x.processed >= 0.1 * total);
+  const b = samples.find((x) => x.processed >= 0.9 * total);
+  if (!a || !b || b.t <= a.t) return null;
+  return ((b.processed - a.processed) / (b.t - a.t)) * 1000;
+}
+
+const LOG_PATTERNS: Record<string, RegExp> = {
+  "batch failed": /"msg":"batch failed"/,
+  "probe failed": /"msg":"probe failed"/,
+  "unhandled error": /"msg":"unhandled error"/,
+  "mirror failed": /"msg":"mirror failed"/,
+  "uncaught exception": /Uncaught|uncaught exception/i,
+  "status 5xx": /"status":5\d\d/,
+};
+
+/** Counts mailvet's error lines in the wrangler log. */
+export async function scanLog(
+  logFile: string,
+): Promise<{ counts: Record<string, number>; examples: string[] }> {
+  const counts: Record<string, number> = Object.fromEntries(Object.keys(LOG_PATTERNS).map((k) => [k, 0]));
+  const examples: string[] = [];
+  let text = "";
+  try {
+    text = await readFile(logFile, "utf8");
+  } catch {
+    return { counts, examples };
+  }
+  for (const line of text.split("\n")) {
+    for (const [name, pattern] of Object.entries(LOG_PATTERNS)) {
+      if (!pattern.test(line)) continue;
+      counts[name] = (counts[name] ?? 0) + 1;
+      if (examples.length < 5) examples.push(line.trim());
+    }
+  }
+  return { counts, examples };
+}

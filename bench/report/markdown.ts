@@ -1,0 +1,230 @@
+// The markdown report: one summary table (mailvet and baseline side by side,
+// targets next to the figures), then per-size detail: accuracy per
+// behaviour, and where mailvet's time went.
+
+import { BEHAVIOUR_NOTES, type Behaviour } from "../world/params";
+import type { Accuracy } from "./accuracy";
+import {
+  type BaselineFigures,
+  type BenchReport,
+  type MailvetFigures,
+  type SizeReport,
+  TARGETS,
+} from "./types";
+
+const n = (x: number) => x.toLocaleString("en-US");
+const s = (ms: number | null | undefined) =>
+  ms == null ? "—" : ms >= 100_000 ? `${(ms / 1000).toFixed(0)} s` : `${(ms / 1000).toFixed(1)} s`;
+const ms = (x: number | null | undefined) => (x == null ? "—" : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
+const pct = (x: number | null | undefined) =>
+  x == null ? "—" : `${(x * 100).toFixed(x >= 0.999 ? 2 : 1)} %`;
+const ratio = (x: number | null | undefined) => (x == null ? "—" : `${x.toFixed(1)}×`);
+
+function mailvetOf(size: SizeReport): MailvetFigures | null {
+  return "error" in size.mailvet ? null : size.mailvet;
+}
+
+function baselineOf(size: SizeReport): BaselineFigures | null {
+  return !size.baseline || "error" in size.baseline ? null : size.baseline;
+}
+
+export function renderMarkdown(report: BenchReport): string {
+  const out: string[] = [];
+  out.push(`# mailvet bench — ${report.startedAt.slice(0, 16).replace("T", " ")} UTC`);
+  out.push("");
+  out.push(
+    `mailvet at \`${report.commit}\` (${report.uncommitted} uncommitted files, copied at start) on ${report.machine.cpus} CPUs, Node ${report.machine.node}. Command: \`${report.command}\`.`,
+  );
+  const p = report.sizes[0]?.world.params;
+  if (p) {
+    out.push("");
+    out.push(
+      `World rules: reply ${p.replyLatencyMs} ms, banner ${p.bannerDelayMs} ms, ${p.connCap} connections per client per MX (421 above), ${p.rcptLimit} RCPTs per session (452 4.5.3 above), greylist ${p.greylistSeconds} s, rate-limit cool-down ${p.rateLimitSeconds} s, Zipf ${p.zipfExponent}, seed ${p.seed}.`,
+    );
+  }
+  out.push("");
+  out.push(...summaryTable(report));
+  for (const size of report.sizes) out.push("", ...sizeDetail(size));
+  return `${out.join("\n")}\n`;
+}
+
+function summaryTable(report: BenchReport): string[] {
+  const header = ["figure", "target"];
+  for (const size of report.sizes) header.push(`mailvet ${n(size.size)}`, `baseline ${n(size.size)}`);
+  const rows: string[][] = [];
+  const row = (figure: string, target: string, cell: (size: SizeReport) => [string, string]) =>
+    rows.push([figure, target, ...report.sizes.flatMap(cell)]);
+
+  row("lower bound (world physics)", "", (z) => [s(z.lowerBound.ms), s(z.lowerBound.ms)]);
+  row("end-to-end time", "", (z) => {
+    const m = mailvetOf(z);
+    const b = baselineOf(z);
+    const mv = m ? (m.endToEndMs == null ? `did not finish (${m.finalStatus})` : s(m.endToEndMs)) : "error";
+    const bl =
+      z.baseline === null ? "not run" : b ? (b.finished ? s(b.ms) : `did not finish in ${s(b.ms)}`) : "error";
+    return [mv, bl];
+  });
+  row("… ratio to lower bound", TARGETS.ratio, (z) => [
+    ratio(mailvetOf(z)?.ratioToLowerBound),
+    baselineOf(z)?.finished ? ratio(baselineOf(z)?.ratioToLowerBound) : "—",
+  ]);
+  row("accuracy (class)", TARGETS.accuracy, (z) => [
+    pct(mailvetOf(z)?.accuracy?.accuracy),
+    baselineCell(
+      z,
+      (b) => b.accuracy.accuracy,
+      (b) => b.answeredAccuracy,
+    ),
+  ]);
+  row("accuracy (class + catch_all)", "", (z) => [
+    pct(mailvetOf(z)?.accuracy?.accuracyWithCatchAll),
+    baselineCell(z, (b) => b.accuracy.accuracyWithCatchAll),
+  ]);
+  row("create request", TARGETS.create, (z) => [ms(mailvetOf(z)?.createMs), "—"]);
+  for (const page of ["first", "middle", "last"]) {
+    row(`page of 100, ${page} (p50)`, TARGETS.page, (z) => {
+      const timing = mailvetOf(z)?.pages.find((pg) => pg.name === page);
+      return [timing ? `${ms(timing.p50Ms)}${timing.correct ? "" : " (wrong rows)"}` : "—", "—"];
+    });
+  }
+  row("cancel (p50)", TARGETS.cancel, (z) => {
+    const c = mailvetOf(z)?.cancel;
+    return [c ? `${ms(c.p50Ms)} (${c.runs.length} runs)` : "—", "—"];
+  });
+  row("peak workerd RSS", TARGETS.memory, (z) => {
+    const m = mailvetOf(z);
+    return [m ? `${m.peakRssMb.overall.toFixed(0)} MB` : "—", "—"];
+  });
+  row("SMTP sessions / RCPTs", "", (z) => [wire(mailvetOf(z)?.wire), wire(baselineOf(z)?.wire)]);
+  row("421 (over the connection cap)", "", (z) => [
+    String(mailvetOf(z)?.wire.capRejects421 ?? "—"),
+    String(baselineOf(z)?.wire.capRejects421 ?? "—"),
+  ]);
+
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
+}
+
+function baselineCell(
+  z: SizeReport,
+  value: (b: BaselineFigures) => number,
+  ofAnswered?: (b: BaselineFigures) => number,
+): string {
+  if (z.baseline === null) return "not run";
+  const b = baselineOf(z);
+  if (!b) return "error";
+  if (b.finished || !ofAnswered) return pct(value(b));
+  return `${pct(value(b))} (${pct(ofAnswered(b))} of the ${n(b.answered)} answered)`;
+}
+
+function wire(w: { sessions: number; rcpts: number } | undefined): string {
+  return w ? `${n(w.sessions)} / ${n(w.rcpts)}` : "—";
+}
+
+function sizeDetail(z: SizeReport): string[] {
+  const out: string[] = [];
+  const m = mailvetOf(z);
+  const b = baselineOf(z);
+  out.push(`## ${n(z.size)} addresses`);
+  out.push("");
+  out.push(
+    `World: ${n(z.world.domains)} domains, ${n(z.world.servers)} SMTP servers (+${z.world.deadIps} dead MX addresses). Files: \`${z.world.dir}\`.`,
+  );
+  const lb = z.lowerBound;
+  out.push(
+    `Lower bound ${s(lb.ms)}, set by the ${lb.bindingConstraint}: busiest MX ${lb.busiest.host} with ${n(lb.busiest.rcpts)} RCPTs in ${n(lb.busiest.sessions)} sessions = ${s(lb.busiest.ms)}; greylist ${s(lb.greylistMs)}; rate limit ${s(lb.rateLimitMs)}; tarpit ${s(lb.tarpitMs)}. (The issue's additive formula gives ${s(lb.additiveMs)}.)`,
+  );
+  if ("error" in z.mailvet) out.push("", `**mailvet failed:** ${z.mailvet.error}`);
+  if (z.baseline && "error" in z.baseline) out.push("", `**baseline failed:** ${z.baseline.error}`);
+  out.push("");
+  out.push(...behaviourTable(m?.accuracy ?? null, b?.accuracy ?? null));
+  if (m) out.push("", ...mailvetProfile(z, m));
+  if (b) out.push("", ...baselineProfile(b));
+  return out;
+}
+
+function behaviourTable(mv: Accuracy | null, bl: Accuracy | null): string[] {
+  const groups = Object.keys(mv?.byBehaviour ?? bl?.byBehaviour ?? {}).sort(
+    (a, b) => Object.keys(BEHAVIOUR_NOTES).indexOf(a) - Object.keys(BEHAVIOUR_NOTES).indexOf(b),
+  );
+  const cell = (acc: Accuracy | null, group: string) => {
+    const g = acc?.byBehaviour[group];
+    if (!g) return "—";
+    const wrong = Object.entries(g.answers)
+      .filter(([cls]) => cls !== g.expected)
+      .sort((x, y) => y[1] - x[1])
+      .map(([cls, count]) => `${cls} ${n(count)}`);
+    return `${pct(g.accuracy)}${wrong.length ? ` (${wrong.join(", ")})` : ""}`;
+  };
+  const rows = groups.map((group) => {
+    const g = (mv ?? bl)?.byBehaviour[group];
+    return `| ${group} | ${BEHAVIOUR_NOTES[group as Behaviour] ?? ""} | ${n(g?.count ?? 0)} | ${cell(mv, group)} | ${cell(bl, group)} |`;
+  });
+  return [
+    "| behaviour | world → truth | addresses | mailvet (wrong answers) | baseline (wrong answers) |",
+    "|---|---|---|---|---|",
+    ...rows,
+  ];
+}
+
+function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
+  const out = ["### mailvet: where the time went", ""];
+  const t = m.milestones;
+  out.push(
+    `- Progress (after create): 50 % at ${s(t.t50)}, 90 % at ${s(t.t90)}, 99 % at ${s(t.t99)}, 100 % at ${s(t.t100)}; steady rate ${m.steadyRatePerS?.toFixed(0) ?? "—"} results/s; server-side created→finished ${s(m.serverMs)}.`,
+  );
+  out.push(
+    `- Retry-After seen: ${m.retryAfterSeconds.min ?? "—"}–${m.retryAfterSeconds.max ?? "—"} s. Download of ${n(m.downloadLines)} NDJSON lines: ${s(m.downloadMs)}.`,
+  );
+  const w = m.wire;
+  out.push(
+    `- On the wire: ${n(w.connections)} connections, ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs (${w.rcptsPerSession.toFixed(1)} per session); 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 452 ${n(w.rcptLimit452)}, 451 greylist ${n(w.greylist451)}, DATA ${w.dataAttempts}; at most ${w.peakOpenPerMx} connections on one MX.`,
+  );
+  if (w.busiest)
+    out.push(
+      `- Busiest MX (${w.busiest.ip}): ${n(w.busiest.rcpts)} RCPTs in ${n(w.busiest.sessions)} sessions, active for ${s(w.busiest.activeMs)} (the bound allows ${s(z.lowerBound.busiest.ms)}).`,
+    );
+  const reasons = Object.entries(m.reasons)
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, c]) => `${r} ${n(c)}`)
+    .join(", ");
+  out.push(`- Reasons: ${reasons || "—"}.`);
+  out.push(
+    `- Peak workerd RSS: ${m.peakRssMb.duringJob.toFixed(0)} MB during the job, ${m.peakRssMb.overall.toFixed(0)} MB overall.`,
+  );
+  out.push(
+    `- Cancel runs: ${m.cancel.runs.map((r) => (r.ms == null ? `failed (${r.status})` : `${r.ms.toFixed(1)} ms`)).join(", ") || "—"}.`,
+  );
+  const errs = Object.entries(m.logErrors.counts).filter(([, c]) => c > 0);
+  if (errs.length) {
+    out.push(`- wrangler log: ${errs.map(([k, c]) => `${k} ×${c}`).join(", ")}. First lines:`);
+    for (const line of m.logErrors.examples) out.push(`  - \`${line.slice(0, 300).replaceAll("`", "'")}\``);
+  }
+  if (m.incidents.length) {
+    out.push("- Incidents (request → status, body):");
+    for (const i of m.incidents.slice(0, 10))
+      out.push(
+        `  - ${i.what}: \`${i.request}\` → ${i.status} \`${i.body.slice(0, 300).replaceAll("`", "'")}\``,
+      );
+  }
+  return out;
+}
+
+function baselineProfile(b: BaselineFigures): string[] {
+  const w = b.wire;
+  const details = Object.entries(b.details)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 8)
+    .map(([d, c]) => `${d} ${n(c)}`)
+    .join("; ");
+  return [
+    "### baseline",
+    "",
+    `- ${b.finished ? "Finished" : "Did not finish"} in ${s(b.ms)} (${n(b.answered)} of ${n(b.total)} answered); per call p50 ${ms(b.callP50Ms)}, p95 ${ms(b.callP95Ms)}.`,
+    `- On the wire: ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs; 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 451 greylist ${n(w.greylist451)}; at most ${w.peakOpenPerMx} connections on one MX.`,
+    `- Its messages: ${details}.`,
+  ];
+}

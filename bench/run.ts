@@ -1,0 +1,139 @@
+// `npm run bench`: mailvet against a baseline (deep-email-validator) on a
+// simulated mail world on loopback. For each list size: generate and start
+// the world, run mailvet under `wrangler dev`, then the baseline, and write
+// the figures to bench/results/ (markdown, JSON, SVG). See bench/README.md.
+
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { measureBaseline } from "./baseline/phase";
+import { type BenchOptions, readOptions } from "./cli";
+import { cleanupAll, installExitHandlers, onCleanup } from "./lib/processes";
+import { measureMailvet, scanLog } from "./mailvet/phase";
+import { snapshotApp } from "./mailvet/snapshot";
+import type { BenchReport, SizeReport } from "./report/types";
+import { writeReport } from "./report/write";
+import { generateWorld } from "./world/generate";
+import { lowerBound } from "./world/lower-bound";
+import { defaultParams, type WorldParams } from "./world/params";
+import { startWorld, writeWorld } from "./world/start";
+
+const repoDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const started = Date.now();
+const log = (line: string) =>
+  console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
+
+async function main(): Promise<void> {
+  installExitHandlers();
+  const opts = readOptions(process.argv.slice(2));
+  const node = existsSync(join(repoDir, "node_modules", ".bin", "node"))
+    ? join(repoDir, "node_modules", ".bin", "node")
+    : process.execPath;
+  const tsxCli = join(repoDir, "node_modules", "tsx", "dist", "cli.mjs");
+  const outDir = resolve(repoDir, opts.outDir);
+
+  const tmpDir = await mkdtemp(join(tmpdir(), "mailvet-bench-"));
+  onCleanup("temporary directory", () =>
+    opts.keepTmp ? undefined : rm(tmpDir, { recursive: true, force: true }),
+  );
+  const snapshot = await snapshotApp(repoDir, tmpDir);
+  log(`mailvet ${snapshot.commit} (+${snapshot.uncommitted} uncommitted files) copied to ${snapshot.dir}`);
+
+  const report: BenchReport = {
+    startedAt: new Date(started).toISOString(),
+    finishedAt: "",
+    commit: snapshot.commit,
+    uncommitted: snapshot.uncommitted,
+    machine: { cpus: cpus().length, node: process.version, platform: process.platform },
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    sizes: [],
+  };
+  for (const size of opts.sizes) {
+    report.sizes.push(await measureSize(size, opts, { tmpDir, appDir: snapshot.dir, node, tsxCli, outDir }));
+    // Written after every size, so a long run leaves figures behind even if stopped.
+    report.finishedAt = new Date().toISOString();
+    await writeReport(report, outDir);
+  }
+  const { markdown, files } = await writeReport(report, outDir);
+  console.log(`\n${markdown}`);
+  console.log(`Written: ${files.map((f) => f.replace(`${repoDir}/`, "")).join(", ")}`);
+}
+
+async function measureSize(
+  size: number,
+  opts: BenchOptions,
+  ctx: { tmpDir: string; appDir: string; node: string; tsxCli: string; outDir: string },
+): Promise<SizeReport> {
+  const { domains, ...rules } = opts.world;
+  const params: WorldParams = { ...defaultParams(size), ...rules, ...(domains === null ? {} : { domains }) };
+  const world = generateWorld(params);
+  const worldDir = join(ctx.outDir, "world", String(size));
+  await writeWorld(world, worldDir);
+  log(`world of ${size} addresses: ${world.servers.length} SMTP servers, written to ${worldDir}`);
+  const running = await startWorld(world, opts.smtpPort);
+  const closeWorld = onCleanup(`world ${size}`, () => running.close());
+
+  const hasTarpit = world.servers.some((s) => s.behaviour === "tarpit");
+  const bound = lowerBound(params, world.load, opts.mailvet.smtpTimeoutMs, hasTarpit);
+  log(`lower bound ${(bound.ms / 1000).toFixed(1)} s (${bound.bindingConstraint})`);
+
+  const behaviours: Record<string, number> = {};
+  const truthClasses: Record<string, number> = {};
+  for (const t of world.truth.values()) {
+    behaviours[t.behaviour] = (behaviours[t.behaviour] ?? 0) + 1;
+    truthClasses[t.result] = (truthClasses[t.result] ?? 0) + 1;
+  }
+  const result: SizeReport = {
+    size,
+    world: {
+      params,
+      domains: Object.keys(world.zone).filter((name) => world.zone[name]?.some((r) => r.type === "MX"))
+        .length,
+      servers: world.servers.length,
+      deadIps: world.deadIps.length,
+      behaviours,
+      truthClasses,
+      dir: worldDir.replace(`${repoDir}/`, ""),
+    },
+    lowerBound: bound,
+    mailvet: { error: "not run" },
+    baseline: null,
+  };
+
+  const logFile = join(worldDir, "wrangler.log");
+  try {
+    const figures = await measureMailvet(running, opts, {
+      appDir: ctx.appDir,
+      tmpDir: ctx.tmpDir,
+      worldDir,
+      node: ctx.node,
+      log,
+    });
+    figures.ratioToLowerBound = figures.endToEndMs === null ? null : figures.endToEndMs / bound.ms;
+    figures.logErrors = await scanLog(logFile);
+    result.mailvet = figures;
+  } catch (err) {
+    log(`mailvet failed: ${String(err)}`);
+    result.mailvet = { error: `${String(err)} (log: ${logFile.replace(`${repoDir}/`, "")})` };
+  }
+
+  if (opts.baseline.enabled) {
+    try {
+      result.baseline = await measureBaseline(running, opts, { ...ctx, log, lowerBoundMs: bound.ms });
+    } catch (err) {
+      log(`baseline failed: ${String(err)}`);
+      result.baseline = { error: String(err) };
+    }
+  }
+  await closeWorld();
+  return result;
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanupAll());
