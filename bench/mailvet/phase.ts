@@ -59,8 +59,8 @@ export async function measureMailvet(
     memory.mark();
     ctx.log(`mailvet: creating a job of ${world.list.length} addresses`);
     const job = await runJob(api, world.list, opts.mailvet.jobTimeoutMs, ctx.log);
-    const duringJob = memory.peakMb();
-    const wire = summarizeWire(running.smtp.stats());
+    const duringJob = memory.phase();
+    const wire = summarizeWire(running.smtp.stats(), world.servers);
     ctx.log(`mailvet: job ${job.finalStatus}, end to end ${((job.endToEndMs ?? 0) / 1000).toFixed(1)} s`);
 
     const download = job.id ? await api.download(job.id) : null;
@@ -85,6 +85,8 @@ export async function measureMailvet(
       job.id && job.finalStatus === "completed"
         ? await timePages(api, job.id, ordered, opts.mailvet.pageRuns, job.incidents)
         : [];
+    const health: number[] = [];
+    for (let i = 0; i < opts.mailvet.pageRuns; i++) health.push((await api.call("GET", "/health")).ms);
 
     ctx.log(`mailvet: ${opts.mailvet.cancelRuns} cancel runs`);
     const k = Math.min(opts.mailvet.cancelListSize, world.list.length);
@@ -116,7 +118,10 @@ export async function measureMailvet(
       accuracy,
       pages,
       cancel: { p50Ms: median(cancels.flatMap((c) => (c.ms === null ? [] : [c.ms]))), runs: cancels },
-      peakRssMb: { duringJob, overall: memory.overallPeakMb() },
+      memory: { duringJob, overall: memory.overall() },
+      healthP50Ms: median(health),
+      progress: job.samples.map((x) => [Math.round(x.t), x.processed]),
+      steps: steps(job.samples),
       wire,
       reasons,
       logErrors: { counts: {}, examples: [] },
@@ -127,6 +132,27 @@ export async function measureMailvet(
     memory.stop();
     await mailvet.stop();
   }
+}
+
+/** The jumps of the processed count between polls: results land one batch at a time. */
+function steps(samples: { t: number; processed: number }[]): MailvetFigures["steps"] {
+  const sizes: number[] = [];
+  const gaps: number[] = [];
+  let lastIncrease: number | null = null;
+  let lastProcessed = 0;
+  for (const x of samples) {
+    if (x.processed <= lastProcessed) continue;
+    sizes.push(x.processed - lastProcessed);
+    if (lastIncrease !== null) gaps.push(x.t - lastIncrease);
+    lastIncrease = x.t;
+    lastProcessed = x.processed;
+  }
+  return {
+    count: sizes.length,
+    medianSize: median(sizes),
+    medianGapMs: median(gaps),
+    maxGapMs: gaps.length ? Math.max(...gaps) : null,
+  };
 }
 
 /** Results per second between 10 % and 90 % of the list: the pace once the job is under way. */

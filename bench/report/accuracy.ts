@@ -12,9 +12,8 @@ export interface BehaviourScore {
   count: number;
   correct: number;
   accuracy: number;
-  /** What the tool answered for this behaviour, by class ("missing" when it gave no answer). */
-  answers: Record<string, number>;
-  expected: string;
+  /** Wrong answers for this behaviour, by the class given ("missing" when there was no answer). */
+  wrong: Record<string, number>;
 }
 
 export interface Accuracy {
@@ -44,11 +43,11 @@ export function score(truth: Map<string, TruthRecord>, answers: Map<string, Answ
     const right = given === t.result;
     if (right) correct++;
     if (right && answer?.catch_all === t.catch_all) correctWithCatchAll++;
-    byBehaviour[t.behaviour] ??= { count: 0, correct: 0, accuracy: 0, answers: {}, expected: t.result };
+    byBehaviour[t.behaviour] ??= { count: 0, correct: 0, accuracy: 0, wrong: {} };
     const group = byBehaviour[t.behaviour]!;
     group.count++;
     if (right) group.correct++;
-    group.answers[given] = (group.answers[given] ?? 0) + 1;
+    else group.wrong[given] = (group.wrong[given] ?? 0) + 1;
     confusion[t.result] ??= {};
     const row = confusion[t.result]!;
     row[given] = (row[given] ?? 0) + 1;

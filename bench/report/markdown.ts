@@ -91,9 +91,9 @@ function summaryTable(report: BenchReport): string[] {
     const c = mailvetOf(z)?.cancel;
     return [c ? `${ms(c.p50Ms)} (${c.runs.length} runs)` : "—", "—"];
   });
-  row("peak workerd RSS", TARGETS.memory, (z) => {
-    const m = mailvetOf(z);
-    return [m ? `${m.peakRssMb.overall.toFixed(0)} MB` : "—", "—"];
+  row("peak workerd memory: VmRSS sum (PSS sum)", TARGETS.memory, (z) => {
+    const m = mailvetOf(z)?.memory.overall;
+    return [m ? `${m.rssMb.toFixed(0)} MB (${m.pssMb.toFixed(0)} MB)` : "—", "—"];
   });
   row("SMTP sessions / RCPTs", "", (z) => [wire(mailvetOf(z)?.wire), wire(baselineOf(z)?.wire)]);
   row("421 (over the connection cap)", "", (z) => [
@@ -153,8 +153,7 @@ function behaviourTable(mv: Accuracy | null, bl: Accuracy | null): string[] {
   const cell = (acc: Accuracy | null, group: string) => {
     const g = acc?.byBehaviour[group];
     if (!g) return "—";
-    const wrong = Object.entries(g.answers)
-      .filter(([cls]) => cls !== g.expected)
+    const wrong = Object.entries(g.wrong)
       .sort((x, y) => y[1] - x[1])
       .map(([cls, count]) => `${cls} ${n(count)}`);
     return `${pct(g.accuracy)}${wrong.length ? ` (${wrong.join(", ")})` : ""}`;
@@ -181,7 +180,7 @@ function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
   );
   const w = m.wire;
   out.push(
-    `- On the wire: ${n(w.connections)} connections, ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs (${w.rcptsPerSession.toFixed(1)} per session); 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 452 ${n(w.rcptLimit452)}, 451 greylist ${n(w.greylist451)}, DATA ${w.dataAttempts}; at most ${w.peakOpenPerMx} connections on one MX.`,
+    `- On the wire: ${n(w.connections)} connections, ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs (${w.rcptsPerSession.toFixed(1)} per session); 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 452 ${n(w.rcptLimit452)}, 451 greylist ${n(w.greylist451)}, DATA ${w.dataAttempts}; ${n(w.tarpitConnections)} connections to tarpits; at most ${w.peakOpenPerMx} connections on one MX.`,
   );
   if (w.busiest)
     out.push(
@@ -192,8 +191,12 @@ function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
     .map(([r, c]) => `${r} ${n(c)}`)
     .join(", ");
   out.push(`- Reasons: ${reasons || "—"}.`);
+  const mem = m.memory;
   out.push(
-    `- Peak workerd RSS: ${m.peakRssMb.duringJob.toFixed(0)} MB during the job, ${m.peakRssMb.overall.toFixed(0)} MB overall.`,
+    `- Peak workerd memory during the job: VmRSS ${mem.duringJob.rssMb.toFixed(0)} MB summed over both workerd processes (PSS ${mem.duringJob.pssMb.toFixed(0)} MB); the runtime process alone ${mem.duringJob.runtimeRssMb.toFixed(0)} MB, of which ${mem.duringJob.runtimeAnonMb.toFixed(0)} MB anonymous (heap). Overall (with pages, download, cancels): VmRSS ${mem.overall.rssMb.toFixed(0)} MB, PSS ${mem.overall.pssMb.toFixed(0)} MB.`,
+  );
+  out.push(
+    `- Results land in steps: ${m.steps.count} jumps of ${m.steps.medianSize ?? "—"} results (median), ${s(m.steps.medianGapMs)} apart (median), longest gap ${s(m.steps.maxGapMs)}. GET /health through wrangler dev: ${ms(m.healthP50Ms)} p50 (the floor under every request).`,
   );
   out.push(
     `- Cancel runs: ${m.cancel.runs.map((r) => (r.ms == null ? `failed (${r.status})` : `${r.ms.toFixed(1)} ms`)).join(", ") || "—"}.`,

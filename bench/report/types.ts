@@ -2,6 +2,7 @@
 // and the raw material behind them.
 
 import type { CancelRun, Incident, PageTiming } from "../mailvet/measure";
+import type { MemoryPeaks } from "../mailvet/memory";
 import type { LowerBound } from "../world/lower-bound";
 import type { WorldParams } from "../world/params";
 import type { Accuracy } from "./accuracy";
@@ -24,7 +25,13 @@ export interface MailvetFigures {
   accuracy: Accuracy | null;
   pages: PageTiming[];
   cancel: { p50Ms: number | null; runs: CancelRun[] };
-  peakRssMb: { duringJob: number; overall: number };
+  memory: { duringJob: MemoryPeaks; overall: MemoryPeaks };
+  /** GET /health through wrangler dev: the floor of any request's latency. */
+  healthP50Ms: number | null;
+  /** [ms after create, processed] for every poll. */
+  progress: [number, number][];
+  /** How results land: jumps of the processed count between polls. */
+  steps: { count: number; medianSize: number | null; medianGapMs: number | null; maxGapMs: number | null };
   wire: WireSummary;
   /** mailvet's reason codes, by count. */
   reasons: Record<string, number>;

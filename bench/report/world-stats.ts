@@ -1,6 +1,7 @@
 // What the SMTP servers saw of one tool: sessions, recipients, refusals.
 // It tells where a tool spends its time on the wire.
 
+import type { MxServer } from "../world/generate";
 import type { ServerStats } from "../world/smtp";
 
 export interface WireSummary {
@@ -13,12 +14,15 @@ export interface WireSummary {
   rcptLimit452: number;
   greylist451: number;
   dataAttempts: number;
+  /** Connections to tarpits: each one costs the verifier its whole banner timeout. */
+  tarpitConnections: number;
   /** Most concurrent connections any one server saw. */
   peakOpenPerMx: number;
   busiest: { ip: string; rcpts: number; sessions: number; activeMs: number } | null;
 }
 
-export function summarizeWire(stats: Map<string, ServerStats>): WireSummary {
+export function summarizeWire(stats: Map<string, ServerStats>, servers: MxServer[]): WireSummary {
+  const tarpits = new Set(servers.filter((x) => x.behaviour === "tarpit").map((x) => x.ip));
   const sum: WireSummary = {
     connections: 0,
     sessions: 0,
@@ -29,6 +33,7 @@ export function summarizeWire(stats: Map<string, ServerStats>): WireSummary {
     rcptLimit452: 0,
     greylist451: 0,
     dataAttempts: 0,
+    tarpitConnections: 0,
     peakOpenPerMx: 0,
     busiest: null,
   };
@@ -41,6 +46,7 @@ export function summarizeWire(stats: Map<string, ServerStats>): WireSummary {
     sum.rcptLimit452 += s.rcptLimitRejects;
     sum.greylist451 += s.greylistRejects;
     sum.dataAttempts += s.dataAttempts;
+    if (tarpits.has(ip)) sum.tarpitConnections += s.connections;
     sum.peakOpenPerMx = Math.max(sum.peakOpenPerMx, s.peakOpen);
     if (!sum.busiest || s.rcpts > sum.busiest.rcpts) {
       const activeMs = s.firstRcptAt !== null && s.lastRcptAt !== null ? s.lastRcptAt - s.firstRcptAt : 0;

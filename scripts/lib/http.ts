@@ -1,0 +1,66 @@
+// One HTTP call with a time limit, timed end to end (request sent → body
+// read). Failures come back as values (status 0 and the error), not as
+// exceptions, so a load loop can count them and a check can print them.
+
+export interface HttpResult<T = unknown> {
+  /** HTTP status, or 0 when no response arrived (refused, reset, timed out). */
+  status: number;
+  ms: number;
+  headers: Headers;
+  /** The parsed JSON body, or the text when it is not JSON. */
+  body: T;
+  text: string;
+  /** Why no response arrived, when status is 0. */
+  error?: string;
+}
+
+export interface HttpOptions {
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  json?: unknown;
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export async function http<T = unknown>(method: string, url: string, opts: HttpOptions = {}): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined;
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    headers["content-type"] = "application/json";
+  }
+  const started = performance.now();
+  try {
+    const res = await fetch(url, {
+      method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // Not JSON (an error page, NDJSON): the caller reads `text`.
+    }
+    return { status: res.status, ms: performance.now() - started, headers: res.headers, body: parsed as T, text };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return {
+      status: 0,
+      ms: performance.now() - started,
+      headers: new Headers(),
+      body: null as T,
+      text: "",
+      error: cause ? `${String(err)} (${cause})` : String(err),
+    };
+  }
+}
+
+/** A short, printable account of a call, for violation messages. */
+export function describe(method: string, path: string, res: HttpResult): string {
+  const what = res.status === 0 ? `no response: ${res.error}` : `${res.status} ${res.text.slice(0, 600)}`;
+  return `${method} ${path} → ${what}`;
+}
