@@ -28,6 +28,7 @@ function workerProject(
             ALLOW_FAULT_INJECTION: "true",
             BATCH_RETRY_BASE_MS: "50",
             WEBHOOK_TIMEOUT_MS: "1000",
+            MX_BACKOFF_SECONDS: "1",
             GREYLIST_DELAY_SECONDS: "1",
             GREYLIST_DEADLINE_SECONDS: "8",
             ...extra(inject),

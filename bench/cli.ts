@@ -2,6 +2,7 @@
 // the two tools has a flag; the defaults are the issue's.
 
 import { parseArgs } from "node:util";
+import { DEFAULT_SHARES, type SpecialBehaviour } from "./world/params";
 
 export interface BenchOptions {
   sizes: number[];
@@ -17,6 +18,8 @@ export interface BenchOptions {
     seed: number;
     /** Ordinary domains; null = one per 25 addresses (40 to 5,000). */
     domains: number | null;
+    /** Overrides of the special behaviours' shares of the list, e.g. { tarpit: 0 }. */
+    shares: Partial<Record<SpecialBehaviour, number>>;
   };
   mailvet: {
     mxConcurrency: number;
@@ -54,6 +57,7 @@ World rules:
   --domains N              ordinary domains (default: addresses / 25, 40 to 5,000)
   --zipf 1                 Zipf exponent of addresses over domains
   --seed 42
+  --share tarpit=0.003     share of the list for a special behaviour (repeatable; for experiments)
 mailvet:
   --mx-concurrency N       MX_CONCURRENCY (default: the connection cap)
   --batch-size N           BATCH_SIZE (default: mailvet's own)
@@ -88,6 +92,7 @@ export function readOptions(argv: string[]): BenchOptions {
       domains: { type: "string" },
       zipf: { type: "string", default: "1" },
       seed: { type: "string", default: "42" },
+      share: { type: "string", multiple: true },
       "mx-concurrency": { type: "string" },
       "batch-size": { type: "string" },
       "smtp-timeout-ms": { type: "string", default: "10000" },
@@ -129,6 +134,13 @@ export function readOptions(argv: string[]): BenchOptions {
       zipfExponent: num("zipf", values.zipf),
       seed: num("seed", values.seed),
       domains: values.domains ? num("domains", values.domains, 1) : null,
+      shares: Object.fromEntries(
+        (values.share ?? []).map((pair) => {
+          const [name, value] = pair.split("=");
+          if (!name || !(name in DEFAULT_SHARES)) throw new Error(`--share: unknown behaviour ${name}`);
+          return [name, num("share", value)];
+        }),
+      ),
     },
     mailvet: {
       mxConcurrency: values["mx-concurrency"] ? num("mx-concurrency", values["mx-concurrency"], 1) : connCap,

@@ -66,8 +66,14 @@ async function measureSize(
   opts: BenchOptions,
   ctx: { tmpDir: string; appDir: string; node: string; tsxCli: string; outDir: string },
 ): Promise<SizeReport> {
-  const { domains, ...rules } = opts.world;
-  const params: WorldParams = { ...defaultParams(size), ...rules, ...(domains === null ? {} : { domains }) };
+  const { domains, shares, ...rules } = opts.world;
+  const defaults = defaultParams(size);
+  const params: WorldParams = {
+    ...defaults,
+    ...rules,
+    ...(domains === null ? {} : { domains }),
+    shares: { ...defaults.shares, ...shares },
+  };
   const world = generateWorld(params);
   const worldDir = join(ctx.outDir, "world", String(size));
   await writeWorld(world, worldDir);

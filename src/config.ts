@@ -21,7 +21,7 @@ export interface Config {
   webhookTimeoutMs: number;
 }
 
-function int(value: string | undefined, fallback: number, min = 0): number {
+export function int(value: string | undefined, fallback: number, min = 0): number {
   const n = Number(value);
   return Number.isFinite(n) && n >= min ? Math.floor(n) : fallback;
 }

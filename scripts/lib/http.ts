@@ -23,7 +23,11 @@ export interface HttpOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-export async function http<T = unknown>(method: string, url: string, opts: HttpOptions = {}): Promise<HttpResult<T>> {
+export async function http<T = unknown>(
+  method: string,
+  url: string,
+  opts: HttpOptions = {},
+): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
   if (opts.json !== undefined) {
@@ -45,7 +49,13 @@ export async function http<T = unknown>(method: string, url: string, opts: HttpO
     } catch {
       // Not JSON (an error page, NDJSON): the caller reads `text`.
     }
-    return { status: res.status, ms: performance.now() - started, headers: res.headers, body: parsed as T, text };
+    return {
+      status: res.status,
+      ms: performance.now() - started,
+      headers: res.headers,
+      body: parsed as T,
+      text,
+    };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return {

@@ -135,7 +135,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  * SIGKILL to the whole tree at once (group and each member), then waits until
  * none of them runs any more. Returns what was killed; throws if anything survives.
  */
-export async function killTree(rootPid: number, deadlineMs = 10_000): Promise<{ pid: number; comm: string }[]> {
+export async function killTree(
+  rootPid: number,
+  deadlineMs = 10_000,
+): Promise<{ pid: number; comm: string }[]> {
   const tree = processTree(rootPid);
   signal(-rootPid, "SIGKILL");
   for (const p of tree) signal(p.pid, "SIGKILL");

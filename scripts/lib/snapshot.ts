@@ -40,7 +40,9 @@ function gitState(): { commit: string; uncommitted: number } {
   try {
     return {
       commit: git("rev-parse", "--short", "HEAD").trim(),
-      uncommitted: git("status", "--porcelain", "--", ...COPIED).split("\n").filter(Boolean).length,
+      uncommitted: git("status", "--porcelain", "--", ...COPIED)
+        .split("\n")
+        .filter(Boolean).length,
     };
   } catch {
     return { commit: "unknown", uncommitted: -1 };

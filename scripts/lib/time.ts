@@ -51,5 +51,6 @@ export function seconds(ms: number): string {
 /** A log function that prefixes each line with the seconds since it was made. */
 export function stopwatchLog(prefix: string): (line: string) => void {
   const started = Date.now();
-  return (line) => console.log(`[${prefix} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+  return (line) =>
+    console.log(`[${prefix} ${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 }

@@ -92,8 +92,16 @@ export class WranglerDev {
     this.child = child;
     this.closeChild = onCleanup(`wrangler dev (pid ${child.pid})`, () => stopTree(child));
     this.baseUrl = `http://127.0.0.1:${port}`;
-    await this.waitForHealth(child, new Deadline(HEALTH_DEADLINE_MS, `wrangler dev /health (see ${logFile})`));
-    return { baseUrl: this.baseUrl, pid: child.pid as number, startupMs: performance.now() - started, logFile };
+    await this.waitForHealth(
+      child,
+      new Deadline(HEALTH_DEADLINE_MS, `wrangler dev /health (see ${logFile})`),
+    );
+    return {
+      baseUrl: this.baseUrl,
+      pid: child.pid as number,
+      startupMs: performance.now() - started,
+      logFile,
+    };
   }
 
   /** kill -9 of wrangler and every process under it (workerd); throws if any survives. */

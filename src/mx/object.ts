@@ -4,7 +4,7 @@
 // host accepts any recipient, so the random probe is sent once a day at most.
 
 import { DurableObject } from "cloudflare:workers";
-import { readConfig, type SmtpMode } from "../config";
+import { int, readConfig, type SmtpMode } from "../config";
 import {
   type ProbeDomainRequest,
   type ProbeDomainResult,
@@ -18,7 +18,6 @@ import { RelayClient } from "./relay";
 import { Semaphore } from "./semaphore";
 
 const CATCH_ALL_TTL_MS = 24 * 60 * 60_000;
-const BACKOFF_FIRST_MS = 60_000;
 const BACKOFF_MAX_MS = 15 * 60_000;
 // A connection costs the server a banner and an EHLO: fewer addresses than this share one.
 const MIN_CHUNK = 10;
@@ -45,6 +44,7 @@ interface MxConfig {
   smtp: SmtpConfig;
   proberUrl: string;
   proberSecret: string;
+  backoffFirstMs: number;
 }
 
 interface Backoff {
@@ -203,7 +203,8 @@ export class MxObject extends DurableObject<Env> {
     }
     if (current && current.untilMs > now) return; // already backing off: same episode
     const strikes = (current?.strikes ?? 0) + 1;
-    const untilMs = now + Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (strikes - 1));
+    const untilMs =
+      now + Math.min(BACKOFF_MAX_MS, readMxConfig(this.env).backoffFirstMs * 2 ** (strikes - 1));
     this.ctx.storage.sql.exec(
       "INSERT OR REPLACE INTO backoff (id, until_ms, strikes, reply) VALUES (1, ?, ?, ?)",
       untilMs,
@@ -229,14 +230,13 @@ function readMxConfig(env: Env): MxConfig {
       replyTimeoutMs: positiveInt(env.SMTP_REPLY_TIMEOUT_MS, 30_000),
     },
     proberUrl: env.PROBER_URL,
-    proberSecret: env.PROBER_SECRET,
+    proberSecret: env.PROBER_SECRET ?? "",
+    // A 421 first backs the host off for this long, doubling per episode up to 15 min.
+    backoffFirstMs: positiveInt(env.MX_BACKOFF_SECONDS, 60) * 1000,
   };
 }
 
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
+const positiveInt = (value: string | undefined, fallback: number) => int(value, fallback, 1);
 
 function primaryHost(hosts: MxHost[]): string | null {
   return [...hosts].sort((a, b) => a.preference - b.preference)[0]?.host ?? null;
