@@ -3,7 +3,7 @@
 // mailvet under `wrangler dev` on a fresh state directory (migrations applied,
 // /health answered, an API key created).
 
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type MailWorld, startMailWorld, worldVars } from "./mail-world";
@@ -56,4 +56,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const key = await createApiKey(firstStart.baseUrl, opts.account);
   const api = new MailvetApi(firstStart.baseUrl, key);
   return { workDir, stateDir, snapshot, world, wrangler, api, firstStart, vars };
+}
+
+/** Removes the bulky parts of a finished run (state, app copy); logs and summaries stay. */
+export async function discardState(stack: Stack): Promise<void> {
+  await rm(stack.stateDir, { recursive: true, force: true });
+  await rm(stack.snapshot.dir, { recursive: true, force: true });
+  await rm(join(stack.workDir, "wrangler-tmp"), { recursive: true, force: true });
 }

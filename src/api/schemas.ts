@@ -228,13 +228,11 @@ export const webhookEvent = z
 
 // ── The compatible family (/v1/email/validate, seed 003) ────────────────
 
-export const compatError = z
-  .strictObject({ error: z.string() })
-  .meta({
-    id: "compat_error",
-    description: "The compatible family's error shape.",
-    examples: [{ error: "Job not found" }],
-  });
+export const compatError = z.strictObject({ error: z.string() }).meta({
+  id: "compat_error",
+  description: "The compatible family's error shape.",
+  examples: [{ error: "Job not found" }],
+});
 
 export const compatResult = z
   .strictObject({
