@@ -61,22 +61,11 @@ interface JobState {
   lastProgressAt: number;
 }
 
-export interface JobSnapshot {
-  id: string;
-  accountId: string;
-  label: string | null;
-  source: string;
-  status: JobStatus;
-  total: number;
-  counts: Counts;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  startAt: number | null;
-  inputColumns: string[] | null;
-  error: ErrorItem | null;
-  retryAfter: number | null;
-}
+/** What the API may see of a job: its state without the object's bookkeeping. */
+export type JobSnapshot = Omit<
+  JobState,
+  "cursor" | "webhookUrl" | "failures" | "mirrorDirty" | "pendingEvent" | "lastProgressAt"
+> & { retryAfter: number | null };
 
 export type ControlResult =
   | { ok: true; job: JobSnapshot; canceled: number; wasStarted: boolean }
@@ -183,22 +172,8 @@ export class JobObject extends DurableObject<Env> {
   snapshot(): JobSnapshot | null {
     const s = this.load();
     if (!s) return null;
-    return {
-      id: s.id,
-      accountId: s.accountId,
-      label: s.label,
-      source: s.source,
-      status: s.status,
-      total: s.total,
-      counts: s.counts,
-      createdAt: s.createdAt,
-      startedAt: s.startedAt,
-      finishedAt: s.finishedAt,
-      startAt: s.startAt,
-      inputColumns: s.inputColumns,
-      error: s.error,
-      retryAfter: retryAfterSeconds(s, Date.now()),
-    };
+    const { cursor, webhookUrl, failures, mirrorDirty, pendingEvent, lastProgressAt, ...visible } = s;
+    return { ...visible, retryAfter: retryAfterSeconds(s, Date.now()) };
   }
 
   /**
