@@ -54,12 +54,25 @@ type Inject = <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort"
 export default defineConfig({
   test: {
     projects: [
-      workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**"], () => ({})),
+      workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**", "test/browser/**"], () => ({})),
       workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
         SMTP_MODE: "relay",
         PROBER_URL: `http://127.0.0.1:${inject("proberPort")}`,
         PROBER_SECRET: "test-prober-secret",
       })),
+      // Real headless Chromium against `wrangler dev`, from Node; skips itself without Chromium.
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          // After the workerd projects: the machine's cores go to one stack at a time.
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -11,8 +11,9 @@ import { fileURLToPath } from "node:url";
 import { measureBaseline } from "./baseline/phase";
 import { type BenchOptions, readOptions } from "./cli";
 import { cleanupAll, installExitHandlers, onCleanup } from "./lib/processes";
-import { measureMailvet, scanLog } from "./mailvet/phase";
+import { measureMailvet } from "./mailvet/phase";
 import { snapshotApp } from "./mailvet/snapshot";
+import { readWorkerLog } from "./mailvet/worker-log";
 import type { BenchReport, SizeReport } from "./report/types";
 import { writeReport } from "./report/write";
 import { generateWorld } from "./world/generate";
@@ -118,7 +119,14 @@ async function measureSize(
       log,
     });
     figures.ratioToLowerBound = figures.endToEndMs === null ? null : figures.endToEndMs / bound.ms;
-    figures.logErrors = await scanLog(logFile);
+    const fromLog = await readWorkerLog(
+      logFile,
+      figures.jobId,
+      figures.pages.map((p) => p.name),
+      opts.mailvet.pageRuns,
+    );
+    figures.logErrors = fromLog.errors;
+    figures.workerSide = fromLog.workerSide;
     result.mailvet = figures;
   } catch (err) {
     log(`mailvet failed: ${String(err)}`);

@@ -10,8 +10,14 @@ import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from 
 import type { AppEnv } from "./api/types";
 import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
+import { dashboard } from "./dashboard/routes";
+import { docs } from "./docs/routes";
+import { openApiDocument } from "./openapi/document";
+import * as ops from "./openapi/operations";
 
 export const app = new Hono<AppEnv>();
+
+const JOB_ID_IN_PATH = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 // Structured access log: never the query string (it may hold ?apiKey=).
 app.use("*", async (c, next) => {
@@ -25,6 +31,7 @@ app.use("*", async (c, next) => {
       status: c.res.status,
       ms: Date.now() - started,
       account: c.get("accountId") ?? null,
+      job: c.req.path.match(JOB_ID_IN_PATH)?.[0] ?? null,
     }),
   );
 });
@@ -40,7 +47,11 @@ app.use("*", async (c, next) => {
   })(c, next);
 });
 
-app.get("/health", (c) => c.json({ ok: true }));
+app.get("/health", ops.health, (c) => c.json({ ok: true }));
+// Public pages: the OpenAPI document, its Swagger UI, and the dashboard (which asks for a key).
+app.get("/openapi.json", ops.openApiDocument, async (c) => c.json(await openApiDocument(app)));
+app.route("/docs", docs);
+app.route("/", dashboard);
 app.route("/admin", admin);
 for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoints"]) {
   app.use(base, apiKeyAuth(), rateLimit());

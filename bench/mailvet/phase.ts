@@ -2,11 +2,11 @@
 // running world, run the job, score it, time pages and cancels, sample
 // memory, and read the log for errors.
 
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BenchOptions } from "../cli";
 import { median } from "../lib/time";
 import { type Answer, score } from "../report/accuracy";
+import { profileActivity } from "../report/activity";
 import type { MailvetFigures } from "../report/types";
 import { summarizeWire } from "../report/world-stats";
 import type { RunningWorld } from "../world/start";
@@ -58,8 +58,16 @@ export async function measureMailvet(
     running.reset();
     memory.mark();
     ctx.log(`mailvet: creating a job of ${world.list.length} addresses`);
+    const dohBefore = running.dns.queries();
+    const jobStart = Date.now();
     const job = await runJob(api, world.list, opts.mailvet.jobTimeoutMs, ctx.log);
+    const activity = profileActivity(
+      running.smtp.activity(),
+      jobStart,
+      jobStart + (job.endToEndMs ?? Date.now() - jobStart),
+    );
     const duringJob = memory.phase();
+    const dohQueries = running.dns.queries() - dohBefore;
     const wire = summarizeWire(running.smtp.stats(), world.servers);
     ctx.log(`mailvet: job ${job.finalStatus}, end to end ${((job.endToEndMs ?? 0) / 1000).toFixed(1)} s`);
 
@@ -120,11 +128,15 @@ export async function measureMailvet(
       cancel: { p50Ms: median(cancels.flatMap((c) => (c.ms === null ? [] : [c.ms]))), runs: cancels },
       memory: { duringJob, overall: memory.overall() },
       healthP50Ms: median(health),
+      dohQueries,
+      activity,
       progress: job.samples.map((x) => [Math.round(x.t), x.processed]),
       steps: steps(job.samples),
       wire,
       reasons,
       logErrors: { counts: {}, examples: [] },
+      jobId: job.id,
+      workerSide: null,
       incidents: job.incidents,
       vars,
     };
@@ -161,35 +173,4 @@ function steadyRate(samples: { t: number; processed: number }[], total: number):
   const b = samples.find((x) => x.processed >= 0.9 * total);
   if (!a || !b || b.t <= a.t) return null;
   return ((b.processed - a.processed) / (b.t - a.t)) * 1000;
-}
-
-const LOG_PATTERNS: Record<string, RegExp> = {
-  "batch failed": /"msg":"batch failed"/,
-  "probe failed": /"msg":"probe failed"/,
-  "unhandled error": /"msg":"unhandled error"/,
-  "mirror failed": /"msg":"mirror failed"/,
-  "uncaught exception": /Uncaught|uncaught exception/i,
-  "status 5xx": /"status":5\d\d/,
-};
-
-/** Counts mailvet's error lines in the wrangler log. */
-export async function scanLog(
-  logFile: string,
-): Promise<{ counts: Record<string, number>; examples: string[] }> {
-  const counts: Record<string, number> = Object.fromEntries(Object.keys(LOG_PATTERNS).map((k) => [k, 0]));
-  const examples: string[] = [];
-  let text = "";
-  try {
-    text = await readFile(logFile, "utf8");
-  } catch {
-    return { counts, examples };
-  }
-  for (const line of text.split("\n")) {
-    for (const [name, pattern] of Object.entries(LOG_PATTERNS)) {
-      if (!pattern.test(line)) continue;
-      counts[name] = (counts[name] ?? 0) + 1;
-      if (examples.length < 5) examples.push(line.trim());
-    }
-  }
-  return { counts, examples };
 }

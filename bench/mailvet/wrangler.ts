@@ -34,7 +34,7 @@ const ADMIN_TOKEN = "dev-admin-token";
 export async function startMailvet(opts: MailvetStart): Promise<Mailvet> {
   const env = await quietEnv(opts);
   const wrangler = join(opts.appDir, "node_modules", "wrangler", "bin", "wrangler.js");
-  const log = createWriteStream(opts.logFile, { flags: "a" });
+  const log = createWriteStream(opts.logFile, { flags: "w" });
 
   opts.log("mailvet: applying D1 migrations");
   const migrate = spawnOwned(

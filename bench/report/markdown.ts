@@ -80,17 +80,27 @@ function summaryTable(report: BenchReport): string[] {
     pct(mailvetOf(z)?.accuracy?.accuracyWithCatchAll),
     baselineCell(z, (b) => b.accuracy.accuracyWithCatchAll),
   ]);
-  row("create request", TARGETS.create, (z) => [ms(mailvetOf(z)?.createMs), "—"]);
+  // Client-side time first; in brackets the Worker's own time for the same requests (its access log).
+  const worker = (x: number | null | undefined) => (x == null ? "" : ` (Worker ${ms(x)})`);
+  row("create request", TARGETS.create, (z) => {
+    const m = mailvetOf(z);
+    return [m ? `${ms(m.createMs)}${worker(m.workerSide?.createMs)}` : "—", "—"];
+  });
   for (const page of ["first", "middle", "last"]) {
     row(`page of 100, ${page} (p50)`, TARGETS.page, (z) => {
-      const timing = mailvetOf(z)?.pages.find((pg) => pg.name === page);
-      return [timing ? `${ms(timing.p50Ms)}${timing.correct ? "" : " (wrong rows)"}` : "—", "—"];
+      const m = mailvetOf(z);
+      const timing = m?.pages.find((pg) => pg.name === page);
+      if (!timing) return ["—", "—"];
+      const rows = timing.correct ? "" : " (wrong rows)";
+      return [`${ms(timing.p50Ms)}${worker(m?.workerSide?.pagesP50Ms[page])}${rows}`, "—"];
     });
   }
   row("cancel (p50)", TARGETS.cancel, (z) => {
-    const c = mailvetOf(z)?.cancel;
-    return [c ? `${ms(c.p50Ms)} (${c.runs.length} runs)` : "—", "—"];
+    const m = mailvetOf(z);
+    const c = m?.cancel;
+    return [c ? `${ms(c.p50Ms)}${worker(m?.workerSide?.cancelP50Ms)}, ${c.runs.length} runs` : "—", "—"];
   });
+  row("GET /health through wrangler dev (p50)", "", (z) => [ms(mailvetOf(z)?.healthP50Ms), "—"]);
   row("peak workerd memory: VmRSS sum (PSS sum)", TARGETS.memory, (z) => {
     const m = mailvetOf(z)?.memory.overall;
     return [m ? `${m.rssMb.toFixed(0)} MB (${m.pssMb.toFixed(0)} MB)` : "—", "—"];
@@ -176,7 +186,12 @@ function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
     `- Progress (after create): 50 % at ${s(t.t50)}, 90 % at ${s(t.t90)}, 99 % at ${s(t.t99)}, 100 % at ${s(t.t100)}; steady rate ${m.steadyRatePerS?.toFixed(0) ?? "—"} results/s; server-side created→finished ${s(m.serverMs)}.`,
   );
   out.push(
-    `- Retry-After seen: ${m.retryAfterSeconds.min ?? "—"}–${m.retryAfterSeconds.max ?? "—"} s. Download of ${n(m.downloadLines)} NDJSON lines: ${s(m.downloadMs)}.`,
+    `- DoH queries during the job: ${n(m.dohQueries)} (for ${n(z.world.domains)} domains). Retry-After seen: ${m.retryAfterSeconds.min ?? "—"}–${m.retryAfterSeconds.max ?? "—"} s. Download of ${n(m.downloadLines)} NDJSON lines: ${s(m.downloadMs)}.`,
+  );
+  const a = m.activity;
+  const share = (x: number) => (a.windowMs ? `${((x / a.windowMs) * 100).toFixed(0)} %` : "—");
+  out.push(
+    `- The job's ${s(a.windowMs)} on the wire: some SMTP session open ${s(a.smtpMs)} (${share(a.smtpMs)}), only tarpit connections open ${s(a.tarpitOnlyMs)} (${share(a.tarpitOnlyMs)}), nothing open ${s(a.idleMs)} (${share(a.idleMs)}: DNS, D1, alarms, waits for a retry).`,
   );
   const w = m.wire;
   out.push(

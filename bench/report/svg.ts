@@ -106,11 +106,12 @@ function panel(
   tickText: (t: number) => string,
 ): string[] {
   const out: string[] = [];
+  const y1 = (v: number) => Math.round(y(v) * 10) / 10;
   out.push(
     `<text x="${x0 + PANEL.width / 2}" y="${PANEL.top - 16}" text-anchor="middle" font-weight="bold">${xml(title)}</text>`,
   );
   for (const t of ticks) {
-    const ty = y(t);
+    const ty = y1(t);
     out.push(`<line x1="${x0}" x2="${x0 + PANEL.width}" y1="${ty}" y2="${ty}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${x0 - 6}" y="${ty + 4}" text-anchor="end" fill="#555">${xml(tickText(t))}</text>`);
   }
@@ -119,14 +120,14 @@ function panel(
   );
   const groupWidth = PANEL.width / Math.max(1, groups.length);
   groups.forEach((g, gi) => {
-    const barWidth = Math.min(50, (groupWidth - 20) / g.bars.length);
-    const start = x0 + gi * groupWidth + (groupWidth - barWidth * g.bars.length) / 2;
+    const barWidth = Math.floor(Math.min(50, (groupWidth - 20) / g.bars.length));
+    const start = Math.round(x0 + gi * groupWidth + (groupWidth - barWidth * g.bars.length) / 2);
     g.bars.forEach((bar, bi) => {
       const bx = start + bi * barWidth;
       if (bar.value != null) {
-        const by = y(bar.value);
+        const by = y1(bar.value);
         out.push(
-          `<rect x="${bx + 2}" y="${by}" width="${barWidth - 4}" height="${Math.max(0, PANEL.bottom - by)}" fill="${bar.color}"><title>${xml(`${bar.label}: ${bar.text}`)}</title></rect>`,
+          `<rect x="${bx + 2}" y="${by}" width="${barWidth - 4}" height="${Math.max(0, Math.round((PANEL.bottom - by) * 10) / 10)}" fill="${bar.color}"><title>${xml(`${bar.label}: ${bar.text}`)}</title></rect>`,
         );
         out.push(
           `<text x="${bx + barWidth / 2}" y="${by - 4}" text-anchor="middle" font-size="10">${xml(bar.text)}</text>`,

@@ -3,9 +3,11 @@
 
 import type { CancelRun, Incident, PageTiming } from "../mailvet/measure";
 import type { MemoryPeaks } from "../mailvet/memory";
+import type { WorkerSide } from "../mailvet/worker-log";
 import type { LowerBound } from "../world/lower-bound";
 import type { WorldParams } from "../world/params";
 import type { Accuracy } from "./accuracy";
+import type { ActivityProfile } from "./activity";
 import type { WireSummary } from "./world-stats";
 
 export interface MailvetFigures {
@@ -26,6 +28,10 @@ export interface MailvetFigures {
   pages: PageTiming[];
   cancel: { p50Ms: number | null; runs: CancelRun[] };
   memory: { duringJob: MemoryPeaks; overall: MemoryPeaks };
+  /** DNS queries mailvet sent to the world's DoH server during the job. */
+  dohQueries: number;
+  /** The job's wall time by what was on the wire. */
+  activity: ActivityProfile;
   /** GET /health through wrangler dev: the floor of any request's latency. */
   healthP50Ms: number | null;
   /** [ms after create, processed] for every poll. */
@@ -36,6 +42,9 @@ export interface MailvetFigures {
   /** mailvet's reason codes, by count. */
   reasons: Record<string, number>;
   logErrors: { counts: Record<string, number>; examples: string[] };
+  jobId: string | null;
+  /** The Worker's own time for the same requests, from its access log. */
+  workerSide: WorkerSide | null;
   incidents: Incident[];
   vars: Record<string, string>;
 }

@@ -38,8 +38,18 @@ export interface ServerStats {
   lastRcptAt: number | null;
 }
 
+/** One connection's life on the wire, for the activity profile: [start ms, end ms]. */
+export interface Activity {
+  start: number;
+  end: number;
+  /** A tarpit connection: the client is only waiting for its own timeout. */
+  tarpit: boolean;
+}
+
 export interface SmtpWorld {
   port: number;
+  /** Connections that held a slot (tarpits included), since the last reset; open ones end "now". */
+  activity(): Activity[];
   /** Counters by server address since the last reset. */
   stats(): Map<string, ServerStats>;
   /** Forgets greylist and rate-limit memory and zeroes the counters: the next tool meets a fresh world. */
@@ -49,6 +59,8 @@ export interface SmtpWorld {
 
 interface ServerState {
   spec: MxServer;
+  /** Shared by all servers of the world. */
+  activity: Activity[];
   stats: ServerStats;
   /** Open connections by client address. */
   open: Map<string, number>;
@@ -66,7 +78,8 @@ export async function startSmtpWorld(opts: {
   port: number;
   rules: SmtpRules;
 }): Promise<SmtpWorld> {
-  const states = opts.servers.map((spec) => newState(spec));
+  let activity: Activity[] = [];
+  const states = opts.servers.map((spec) => newState(spec, activity));
   const sockets = new Set<Socket>();
   const servers: Server[] = [];
   let port = opts.port;
@@ -97,8 +110,11 @@ export async function startSmtpWorld(opts: {
   return {
     port,
     stats: () => new Map(states.map((s) => [s.spec.ip, s.stats])),
+    activity: () => activity.map((a) => ({ ...a, end: Number.isFinite(a.end) ? a.end : Date.now() })),
     reset() {
+      activity = [];
       for (const state of states) {
+        state.activity = activity;
         state.firstTry.clear();
         state.firstConnection.clear();
         state.stats = emptyStats();
@@ -130,8 +146,15 @@ function emptyStats(): ServerStats {
   };
 }
 
-function newState(spec: MxServer): ServerState {
-  return { spec, stats: emptyStats(), open: new Map(), firstTry: new Map(), firstConnection: new Map() };
+function newState(spec: MxServer, activity: Activity[]): ServerState {
+  return {
+    spec,
+    activity,
+    stats: emptyStats(),
+    open: new Map(),
+    firstTry: new Map(),
+    firstConnection: new Map(),
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -157,6 +180,11 @@ function session(
 
   // A tarpit takes the connection and never says a word.
   if (spec.behaviour === "tarpit") {
+    const life: Activity = { start: now, end: Number.POSITIVE_INFINITY, tarpit: true };
+    state.activity.push(life);
+    socket.on("close", () => {
+      life.end = Date.now();
+    });
     socket.resume();
     return;
   }
@@ -181,10 +209,13 @@ function session(
   state.open.set(client, (state.open.get(client) ?? 0) + 1);
   const openNow = [...state.open.values()].reduce((a, b) => a + b, 0);
   state.stats.peakOpen = Math.max(state.stats.peakOpen, openNow);
+  const life: Activity = { start: now, end: Number.POSITIVE_INFINITY, tarpit: false };
+  state.activity.push(life);
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
+    life.end = Date.now();
     state.open.set(client, (state.open.get(client) ?? 1) - 1);
   };
   socket.on("close", release);

@@ -118,11 +118,9 @@ interface RecordedRequest {
 }
 
 /** What the webhook receiver recorded for one path (its control API). */
-export async function receivedWebhooks(receiverUrl: string, path: string): Promise<RecordedRequest[]> {
-  const res = await http<RecordedRequest[]>(
-    "GET",
-    `${receiverUrl}/_requests?path=${encodeURIComponent(path)}`,
-  );
+export async function receivedWebhooks(receiverUrl: string, path?: string): Promise<RecordedRequest[]> {
+  const query = path === undefined ? "" : `?path=${encodeURIComponent(path)}`;
+  const res = await http<RecordedRequest[]>("GET", `${receiverUrl}/_requests${query}`);
   if (res.status !== 200 || !Array.isArray(res.body))
     throw new Error(`webhook receiver: ${res.status} ${res.text}`);
   return res.body;

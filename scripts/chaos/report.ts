@@ -4,7 +4,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Incident } from "../lib/incidents";
-import type { Counts } from "../lib/mailvet-api";
+import type { Counts, ResultLine } from "../lib/mailvet-api";
 import { seconds } from "../lib/time";
 import { formatScan, type LogScan } from "../lib/wrangler-logs";
 import { type Check, formatCounts } from "./checks";
@@ -17,7 +17,7 @@ export interface ChaosSummary {
   vars: Record<string, string>;
   timings: Record<string, number | null>;
   jobs: {
-    main?: { id: string; total: number; counts?: Counts; status?: string };
+    main?: { id: string; total: number; counts?: Counts; status?: string; byReason?: Record<string, number> };
     canceled?: { id: string; total: number; countsAtCancel?: Counts; countsAfter?: Counts; status?: string };
   };
   crashes: CrashRecord[];
@@ -26,6 +26,16 @@ export interface ChaosSummary {
   incidents: Incident[];
   logs: LogScan[];
   error?: string;
+}
+
+/** Rows per "result/reason", to see at a glance what each fixture domain became. */
+export function resultsByReason(lines: readonly ResultLine[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of lines) {
+    const key = `${l.result}/${l.reason ?? "?"}`;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
 }
 
 export function printSummary(s: ChaosSummary): void {
@@ -43,6 +53,10 @@ export function printSummary(s: ChaosSummary): void {
   }
   const { main, canceled } = s.jobs;
   if (main) console.log(`main job ${main.id}: ${main.status ?? "?"}, ${formatCounts(main.counts)}`);
+  if (main?.byReason) {
+    const parts = Object.entries(main.byReason).sort((a, b) => b[1] - a[1]);
+    console.log(`  by result/reason: ${parts.map(([k, n]) => `${k} ${n}`).join(", ")}`);
+  }
   if (canceled) {
     console.log(`canceled job ${canceled.id}: ${canceled.status ?? "?"}`);
     console.log(`  at cancel   ${formatCounts(canceled.countsAtCancel)}`);

@@ -34,14 +34,18 @@ export async function http<T = unknown>(
     body = JSON.stringify(opts.json);
     headers["content-type"] = "application/json";
   }
+  // An explicit controller and timer, not AbortSignal.timeout(): under load a
+  // timeout signal that nothing else references can be garbage-collected
+  // with its timer, and the request then hangs forever.
+  const controller = new AbortController();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
+    timeoutMs,
+  );
   const started = performance.now();
   try {
-    const res = await fetch(url, {
-      method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    });
+    const res = await fetch(url, { method, headers, body, signal: controller.signal });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -66,6 +70,8 @@ export async function http<T = unknown>(
       text: "",
       error: cause ? `${String(err)} (${cause})` : String(err),
     };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -3,11 +3,16 @@
 // the webhook receiver. Reused as is, so the scripts and the tests agree on
 // what every fixture domain does.
 
+import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { startDohServer } from "../../test/fixtures/doh-server";
 import { startSmtpWorld } from "../../test/fixtures/smtp-server";
 import { startWebhookReceiver } from "../../test/fixtures/webhook-receiver";
 import { SERVFAIL_NAMES, SMTP_SERVERS, ZONE } from "../../test/fixtures/world";
-import { onCleanup } from "./processes";
+import { exitOf, onCleanup, spawnInGroup, stopTree } from "./processes";
+import { repoDir } from "./snapshot";
+import { Deadline } from "./time";
+import { nodeBinary } from "./wrangler";
 
 export interface MailWorld {
   dohPort: number;
@@ -36,6 +41,34 @@ export async function startMailWorld(): Promise<MailWorld> {
       await Promise.all([closeReceiver(), closeSmtp(), closeDoh()]);
     },
   };
+}
+
+/**
+ * The same world in a child process (see mail-world-server.ts), so that its
+ * work does not delay the measuring client's event loop.
+ */
+export async function startMailWorldProcess(): Promise<MailWorld> {
+  const tsx = join(repoDir, "node_modules", "tsx", "dist", "cli.mjs");
+  const child = spawnInGroup(nodeBinary(), [tsx, join(repoDir, "scripts", "lib", "mail-world-server.ts")], {
+    cwd: repoDir,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const close = onCleanup("mail world process", async () => {
+    child.stdin?.end();
+    if ((await exitOf(child, 5000)) === "timeout") await stopTree(child);
+  });
+  const deadline = new Deadline(60_000, "the mail world process to start");
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const timer = setTimeout(() => reject(new Error(deadline.what)), deadline.left);
+    lines.once("line", (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once("exit", (code) => reject(new Error(`the mail world process ended with ${code}`)));
+  });
+  const ports = JSON.parse(firstLine) as Omit<MailWorld, "close">;
+  return { ...ports, close };
 }
 
 /** The worker vars that point mailvet at this world, with the short timeouts the tests use. */

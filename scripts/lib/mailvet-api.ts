@@ -64,8 +64,21 @@ export class MailvetApi {
     return this.call<JobView>("POST", "/email-validations?include=details", { emails, ...extra }, 120_000);
   }
 
-  getJob(id: string, query = "include=details") {
-    return this.call<JobView>("GET", `/email-validations/${id}${query ? `?${query}` : ""}`);
+  getJob(id: string, query = "include=details", timeoutMs?: number) {
+    return this.call<JobView>(
+      "GET",
+      `/email-validations/${id}${query ? `?${query}` : ""}`,
+      undefined,
+      timeoutMs,
+    );
+  }
+
+  /** The account's newest jobs as the D1 list holds them (a copy of each job object's state). */
+  listJobs(size = 100) {
+    return this.call<{ email_validations: { id: string; status: string; counts?: Counts }[] }>(
+      "GET",
+      `/email-validations?include=details&page[size]=${size}`,
+    );
   }
 
   cancelJob(id: string) {

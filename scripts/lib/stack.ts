@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type MailWorld, startMailWorld, worldVars } from "./mail-world";
+import { type MailWorld, startMailWorld, startMailWorldProcess, worldVars } from "./mail-world";
 import { createApiKey, MailvetApi } from "./mailvet-api";
 import { type AppSnapshot, snapshotApp } from "./snapshot";
 import { type Started, WranglerDev } from "./wrangler";
@@ -30,6 +30,8 @@ export interface StackOptions {
   /** Vars on top of the mail world's. */
   vars?: Record<string, string>;
   log: (line: string) => void;
+  /** Run the mail world in a child process (keeps its work off the measuring event loop). */
+  worldInChildProcess?: boolean;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -41,7 +43,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const snapshot = await snapshotApp(workDir);
   opts.log(`app snapshot of ${snapshot.commit} (+${snapshot.uncommitted} uncommitted paths)`);
 
-  const world = await startMailWorld();
+  const world = opts.worldInChildProcess ? await startMailWorldProcess() : await startMailWorld();
   opts.log(
     `mail world: DoH :${world.dohPort}, SMTP :${world.smtpPort} on 127.0.0.10-19, webhooks :${world.receiverPort}`,
   );

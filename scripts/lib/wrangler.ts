@@ -9,6 +9,7 @@ import { createWriteStream, existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { http } from "./http";
 import { exitOf, killTree, onCleanup, spawnInGroup, stopTree } from "./processes";
 import { repoDir } from "./snapshot";
 import { Deadline, sleep } from "./time";
@@ -145,13 +146,8 @@ export class WranglerDev {
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null)
         throw new Error(`wrangler dev ended (${child.exitCode ?? child.signalCode}) before /health answered`);
-      try {
-        const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        if (res.ok) return;
-      } catch {
-        // Not listening yet.
-      }
+      // Not listening yet answers status 0.
+      if ((await http("GET", `${this.baseUrl}/health`, { timeoutMs: 2000 })).status === 200) return;
       deadline.check();
       await sleep(250);
     }

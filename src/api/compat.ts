@@ -5,6 +5,7 @@ import { getJobRow, listJobs } from "../db/jobs";
 import { pageResults, resultPages } from "../db/results";
 import { csvStream } from "../ingest/csv-writer";
 import { isJobId, jobStub } from "../job/stub";
+import * as docs from "../openapi/operations";
 import { CLASSIFIERS, classesFor, compatJob, compatResult } from "./compat-present";
 import { control } from "./email-validations";
 import { apiError } from "./errors";
@@ -12,7 +13,7 @@ import { createOnce } from "./idempotency";
 import { checkJobWebhook, formText, jobOptions, toJobOptions } from "./job-options";
 import type { AppEnv } from "./types";
 import { readList, readMultipart } from "./upload";
-import { validateNow } from "./validate-now";
+import { validateNow, validateNowBody } from "./validate-now";
 import { parseWith } from "./validation";
 
 // The seed-003 compatible family under /v1/email/validate. Errors use that
@@ -33,14 +34,14 @@ const jobNotFound = () => apiError(404, "not_found", "Job not found");
 
 async function ownedRow(c: Context<AppEnv>) {
   const id = c.req.param("id") ?? "";
-  const row = isJobId(id) ? await getJobRow(openDb(c.env.DB), c.get("accountId"), id) : null;
+  const row = isJobId(id) ? await getJobRow(openDb(c.env.DB), c.get("accountId"), id.toLowerCase()) : null;
   if (!row) throw jobNotFound();
   return row;
 }
 
 export const compat = new Hono<AppEnv>()
-  .post("/", async (c) => validateNow(c))
-  .post("/job", async (c) => {
+  .post("/", docs.validateEmails(validateNowBody), async (c) => validateNow(c))
+  .post("/job", docs.createValidationJob, async (c) => {
     const form = await readMultipart(c);
     const source = form.get("source");
     if (typeof source !== "string" || !source)
@@ -63,12 +64,12 @@ export const compat = new Hono<AppEnv>()
     });
     return c.json({ id: job.id }, 201);
   })
-  .get("/job", async (c) => {
+  .get("/job", docs.listValidationJobs, async (c) => {
     const rows = await listJobs(openDb(c.env.DB), c.get("accountId"), { size: 1000 });
     return c.json(rows.map(compatJob));
   })
-  .get("/job/:id", async (c) => c.json(compatJob(await ownedRow(c))))
-  .get("/job/:id/result", async (c) => {
+  .get("/job/:id", docs.getValidationJob, async (c) => c.json(compatJob(await ownedRow(c))))
+  .get("/job/:id/result", docs.getValidationJobResults, async (c) => {
     const job = await ownedRow(c);
     const posParam = c.req.query("pos") ?? "0";
     if (!/^\d+$/.test(posParam))
@@ -76,7 +77,7 @@ export const compat = new Hono<AppEnv>()
     const page = await pageResults(openDb(c.env.DB), job.id, { size: 1000, after: Number(posParam) - 1 });
     return c.json(page.rows.map(compatResult));
   })
-  .get("/job/:id/download", async (c) => {
+  .get("/job/:id/download", docs.downloadValidationJob(CLASSIFIERS), async (c) => {
     const job = await ownedRow(c);
     const filters = c.req.queries("filters") ?? [];
     const unknown = filters.filter((f) => !(CLASSIFIERS as readonly string[]).includes(f));
@@ -116,22 +117,22 @@ export const compat = new Hono<AppEnv>()
       },
     });
   })
-  .delete("/job/:id", async (c) => {
+  .delete("/job/:id", docs.deleteValidationJob, async (c) => {
     const job = await ownedRow(c);
     await jobStub(c.env, job.id).destroy();
     return c.json({ success: true });
   })
-  .post("/job/:id/pause", async (c) => {
+  .post("/job/:id/pause", docs.pauseValidationJob, async (c) => {
     await ownedRow(c);
     const r = await control(c, "pause");
     return c.json({ success: true, id: r.job.id, state: "paused" });
   })
-  .post("/job/:id/resume", async (c) => {
+  .post("/job/:id/resume", docs.resumeValidationJob, async (c) => {
     await ownedRow(c);
     const r = await control(c, "resume");
     return c.json({ success: true, id: r.job.id, state: r.job.status === "queued" ? "pending" : "running" });
   })
-  .post("/job/:id/cancel", async (c) => {
+  .post("/job/:id/cancel", docs.cancelValidationJob, async (c) => {
     await ownedRow(c);
     const r = await control(c, "cancel");
     return c.json({

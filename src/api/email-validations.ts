@@ -6,9 +6,11 @@ import { openDb } from "../db/client";
 import { listJobs } from "../db/jobs";
 import { type Page, type PageRequest, pageResults, positionOf } from "../db/results";
 import type { NewJobInput } from "../job/create";
-import { CONTROL_CHARS, type InputEntry } from "../job/ingest";
+import type { InputEntry } from "../job/ingest";
 import type { ControlResult, JobSnapshot } from "../job/object";
 import { isJobId, jobStub, ownedJob } from "../job/stub";
+import * as docs from "../openapi/operations";
+import { isSafeText } from "../verify/syntax";
 import { downloadResponse, RESULT_CLASSES } from "./download";
 import { apiError, notFound } from "./errors";
 import { createOnce } from "./idempotency";
@@ -26,11 +28,25 @@ const emailString = z
   .string()
   .min(1, "An email must not be empty.")
   .max(320, "An email is at most 320 characters.")
-  .refine((s) => !CONTROL_CHARS.test(s), "An email must not contain control characters (CR, LF, NUL, …).");
+  .refine(isSafeText, "An email must not contain control characters (CR, LF, NUL, …) or broken Unicode.");
 
 const extraValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
 
-const entry = z.union([emailString, z.object({ email: emailString }).catchall(extraValue)]);
+/** Extra fields are echoed as download columns: as many as a CSV upload may carry. */
+const MAX_EXTRA_FIELDS = 50;
+
+const entry = z.union([
+  emailString,
+  z
+    .object({ email: emailString })
+    .catchall(extraValue)
+    .refine(
+      (o) =>
+        Object.keys(o).length <= MAX_EXTRA_FIELDS + 1 &&
+        Object.keys(o).every((k) => k.length <= 100 && isSafeText(k)),
+      `At most ${MAX_EXTRA_FIELDS} extra fields per entry, named in up to 100 characters without control characters.`,
+    ),
+]);
 
 export const createSchema = jobOptions.extend({
   emails: z
@@ -43,13 +59,13 @@ export const createSchema = jobOptions.extend({
 const PATCH_STATUSES = { canceled: "cancel", paused: "pause", processing: "resume" } as const;
 
 export const emailValidations = new Hono<AppEnv>()
-  .post("/", async (c) => {
+  .post("/", docs.createEmailValidation(createSchema), async (c) => {
     const job = await createFromRequest(c);
     const href = `${BASE}/${job.id}`;
     c.header("Location", href);
     return c.json(presentJob(job, [], { self: { href } }, wantsDetails(c)), 202);
   })
-  .get("/", async (c) => {
+  .get("/", docs.listEmailValidations, async (c) => {
     const sizeParam = c.req.query("page[size]") ?? "100";
     const size = Number(sizeParam);
     if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
@@ -87,24 +103,24 @@ export const emailValidations = new Hono<AppEnv>()
       _links: links,
     });
   })
-  .delete("/:id", async (c) => {
+  .delete("/:id", docs.deleteEmailValidation, async (c) => {
     const job = await requireJob(c);
     await jobStub(c.env, job.id).destroy();
     return c.body(null, 204);
   })
-  .get("/:id/webhook-deliveries", async (c) => {
+  .get("/:id/webhook-deliveries", docs.listWebhookDeliveries, async (c) => {
     const job = await requireJob(c);
     const deliveries = await jobStub(c.env, job.id).webhookDeliveries();
     return c.json({ object: "list", webhook_deliveries: deliveries });
   })
-  .post("/:id/webhook-deliveries/:delivery/retry", async (c) => {
+  .post("/:id/webhook-deliveries/:delivery/retry", docs.retryWebhookDelivery, async (c) => {
     const job = await requireJob(c);
     if (!(await jobStub(c.env, job.id).redeliver(c.req.param("delivery")))) {
       throw apiError(404, "not_found", "Could not find webhook delivery.");
     }
     return c.json({ success: true }, 202);
   })
-  .get("/:id/download", async (c) => {
+  .get("/:id/download", docs.downloadEmailValidation, async (c) => {
     const job = await requireJob(c);
     const format = c.req.query("format") ?? "csv";
     if (format !== "csv" && format !== "ndjson") {
@@ -122,18 +138,18 @@ export const emailValidations = new Hono<AppEnv>()
     }
     return downloadResponse(c.env, job, format, wanted.length ? wanted : undefined);
   })
-  .get("/:id", async (c) => {
+  .get("/:id", docs.getEmailValidation, async (c) => {
     const job = await requireJob(c);
     const page = await readPage(c, job);
     if (job.retryAfter !== null) c.header("Retry-After", String(job.retryAfter));
     return c.json(presentJob(job, page.page.rows, page.links, wantsDetails(c)), 200);
   })
-  .patch("/:id/cancel", async (c) => {
+  .patch("/:id/cancel", docs.cancelEmailValidation, async (c) => {
     await requireJob(c);
     await control(c, "cancel");
     return c.json({ success: true, message: "Validation job canceled successfully" }, 200);
   })
-  .patch("/:id", async (c) => {
+  .patch("/:id", docs.updateEmailValidation(PATCH_STATUSES), async (c) => {
     await requireJob(c);
     const raw = await readJson(c);
     const self = `${BASE}/${c.req.param("id")}`;
@@ -191,6 +207,14 @@ async function createFromRequest(c: Context<AppEnv>): Promise<JobSnapshot> {
     const body = parseWith(createSchema, await readJson(c));
     const entries: InputEntry[] = body.emails.map((e) => (typeof e === "string" ? { email: e } : toEntry(e)));
     const columns = [...new Set(entries.flatMap((e) => Object.keys(e.extra ?? {})))];
+    if (columns.length > MAX_EXTRA_FIELDS) {
+      throw apiError(
+        400,
+        "invalid_value",
+        `At most ${MAX_EXTRA_FIELDS} distinct extra fields per job.`,
+        "/emails",
+      );
+    }
     input = {
       accountId,
       entries,

@@ -7,7 +7,7 @@ import {
   parseSpreadsheet,
   parseText,
 } from "../ingest/files";
-import { CONTROL_CHARS } from "../job/ingest";
+import { isSafeText } from "../verify/syntax";
 import { apiError } from "./errors";
 
 // Reads a list from a multipart upload: a CSV/XLSX/XLS file or pasted text.
@@ -67,12 +67,12 @@ export async function readList(form: FormData, source: string): Promise<Uploaded
   if (list.entries.length > MAX_JOB_EMAILS) {
     throw apiError(400, "too_many_entries", `A job takes at most ${MAX_JOB_EMAILS} emails.`, "/file");
   }
-  const bad = list.entries.findIndex((e) => CONTROL_CHARS.test(e.email) || e.email.length > 320);
+  const bad = list.entries.findIndex((e) => !isSafeText(e.email) || e.email.length > 320);
   if (bad >= 0) {
     throw apiError(
       400,
       "invalid_value",
-      `Row ${bad + 1} has an email with control characters or over 320 characters.`,
+      `Row ${bad + 1} has an email with control characters, broken Unicode or over 320 characters.`,
       "/file",
     );
   }

@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { readConfig } from "../config";
-import { CONTROL_CHARS } from "../job/ingest";
 import { engineDeps, newResolver } from "../verify/deps";
 import { verdictDetail } from "../verify/detail";
 import { checkAddresses } from "../verify/engine";
+import { isSafeText } from "../verify/syntax";
 import { verdict } from "../verify/verdict";
 import { compatResult } from "./compat-present";
 import { apiError } from "./errors";
@@ -17,12 +17,11 @@ import { readJson } from "./validation";
 
 export const DIRECT_MAX = 100;
 
-const email = z
-  .string()
-  .min(1)
-  .max(320)
-  .refine((s) => !CONTROL_CHARS.test(s));
-const body = z.union([z.object({ emails: z.array(email).min(1).max(DIRECT_MAX) }), z.object({ email })]);
+const email = z.string().min(1).max(320).refine(isSafeText);
+export const validateNowBody = z.union([
+  z.object({ emails: z.array(email).min(1).max(DIRECT_MAX) }),
+  z.object({ email }),
+]);
 
 export async function validateNow(c: Context<AppEnv>) {
   const raw = await readJson(c);
@@ -36,7 +35,7 @@ export async function validateNow(c: Context<AppEnv>) {
       `Direct validation takes at most ${DIRECT_MAX} emails; create a job for more.`,
     );
   }
-  const parsed = body.safeParse(raw);
+  const parsed = validateNowBody.safeParse(raw);
   if (!parsed.success) {
     throw apiError(
       400,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { openDb } from "../db/client";
 import type { WebhookEndpointRow } from "../db/schema";
 import { createEndpoint, deleteEndpoint, listEndpoints, rotateAccountSecret } from "../db/webhooks";
+import * as docs from "../openapi/operations";
 import { apiError } from "./errors";
 import { checkJobWebhook } from "./job-options";
 import type { AppEnv } from "./types";
@@ -42,7 +43,7 @@ function present(row: WebhookEndpointRow, secret = false) {
 }
 
 export const webhookEndpoints = new Hono<AppEnv>()
-  .post("/", async (c) => {
+  .post("/", docs.createWebhookEndpoint(createBody), async (c) => {
     const body = parseWith(createBody, await readJson(c));
     try {
       await checkJobWebhook(c, body.url);
@@ -54,15 +55,15 @@ export const webhookEndpoints = new Hono<AppEnv>()
     ]);
     return c.json(present(row, true), 201);
   })
-  .get("/", async (c) => {
+  .get("/", docs.listWebhookEndpoints, async (c) => {
     const rows = await listEndpoints(openDb(c.env.DB), c.get("accountId"));
     return c.json({ object: "list", webhook_endpoints: rows.map((r) => present(r)) });
   })
-  .post("/job-secret", async (c) => {
+  .post("/job-secret", docs.rotateJobWebhookSecret, async (c) => {
     const secret = await rotateAccountSecret(openDb(c.env.DB), c.get("accountId"));
     return c.json({ object: "webhook_secret", secret }, 201);
   })
-  .delete("/:id", async (c) => {
+  .delete("/:id", docs.deleteWebhookEndpoint, async (c) => {
     const gone = await deleteEndpoint(openDb(c.env.DB), c.get("accountId"), c.req.param("id"));
     if (!gone) throw apiError(404, "not_found", "Could not find webhook endpoint.");
     return c.body(null, 204);

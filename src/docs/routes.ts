@@ -6,6 +6,7 @@ import { apiError } from "../api/errors";
 import {
   CACHE_LONG,
   CSS,
+  fingerprint,
   JS,
   page,
   type StaticFile,
@@ -15,8 +16,8 @@ import {
 import * as ops from "../openapi/operations";
 
 // GET /docs: Swagger UI over /openapi.json, served from the swagger-ui-dist
-// package bundled into the worker. Asset URLs carry the package version, so
-// they can be cached for a year and still change on upgrade.
+// package bundled into the worker. Asset URLs carry the package version (or a
+// hash of our own script), so they can be cached for a year and still change.
 
 const INIT = `window.addEventListener("DOMContentLoaded", function () {
   window.ui = SwaggerUIBundle({
@@ -43,12 +44,13 @@ const HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mailvet API reference</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/swagger-ui.css${v}">
 </head>
 <body>
 <main id="swagger-ui" aria-label="mailvet API reference"></main>
 <script src="/docs/swagger-ui-bundle.js${v}"></script>
-<script src="/docs/init.js${v}"></script>
+<script src="/docs/init.js?v=${fingerprint(INIT)}"></script>
 </body>
 </html>
 `;

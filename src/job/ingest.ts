@@ -31,6 +31,3 @@ export function dedupe(entries: Iterable<InputEntry>): { entries: InputEntry[]; 
   }
   return { entries: out, duplicates };
 }
-
-/** Characters that must never reach a job: they could smuggle commands into SMTP. */
-export { CONTROL_CHAR as CONTROL_CHARS } from "../verify/syntax";

@@ -1,4 +1,4 @@
-import { resolver } from "hono-openapi";
+import { type ResponsesWithResolver, resolver } from "hono-openapi";
 import type { OpenAPIV3_1 } from "openapi-types";
 import type { z } from "zod";
 import { compatError, errorsObject } from "../api/schemas";
@@ -31,7 +31,10 @@ export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> 
 };
 
 /** Either way of sending an account's key. */
-export const API_KEY_SECURITY = [{ bearerAuth: [] }, { apiKeyQuery: [] }];
+export const API_KEY_SECURITY: OpenAPIV3_1.SecurityRequirementObject[] = [
+  { bearerAuth: [] },
+  { apiKeyQuery: [] },
+];
 
 const integer = { type: "integer", minimum: 0 } as const;
 
@@ -118,8 +121,8 @@ function responseName(family: Family, status: ErrorStatus): string {
 }
 
 /** components.responses: one entry per family and error status. */
-export function errorResponseComponents() {
-  const out: Record<string, { description: string; headers?: object; content: object }> = {};
+export function errorResponseComponents(): ResponsesWithResolver {
+  const out: ResponsesWithResolver = {};
   for (const family of ["canonical", "compat"] as const) {
     for (const key of Object.keys(ERROR_STATUSES)) {
       const status = Number(key) as ErrorStatus;

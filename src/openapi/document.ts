@@ -68,14 +68,16 @@ async function build<E extends Env>(app: Hono<E>): Promise<OpenAPIV3_1.Document>
         schemas: event.components?.schemas,
       },
       webhooks: Object.fromEntries(
-        WEBHOOK_EVENTS.map((type) => [
+        WEBHOOK_EVENTS.map((type): [string, OpenAPIV3_1.PathItemObject] => [
           type,
           {
             post: {
               summary: `Sent on ${type}`,
               description:
                 "Signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx; other answers are retried, and 410 disables the endpoint.",
-              requestBody: { content: { "application/json": { schema: event.schema } } },
+              requestBody: {
+                content: { "application/json": { schema: { $ref: "#/components/schemas/webhook_event" } } },
+              },
               responses: { "200": { description: "Received." } },
             },
           },

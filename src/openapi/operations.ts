@@ -37,7 +37,7 @@ const json = (schema: z.ZodType, extra: object = {}) => ({
 
 const text = (description: string) => ({
   description,
-  content: { "text/html": { schema: { type: "string" } } },
+  content: { "text/html": { schema: { type: "string" as const } } },
 });
 
 /**
@@ -71,12 +71,14 @@ const jobIdParam = paramRef("JobId");
 
 /** The multipart form of POST /email-validations: the list file, plus the same job options as JSON. */
 function uploadForm() {
-  return jobOptions.extend({
-    file: z
-      .file()
-      .meta({ description: "A CSV, XLSX or XLS list: an `email` column, or emails in the first column." }),
-    label: z.string().max(200).optional(),
-  });
+  return jobOptions
+    .extend({
+      file: z
+        .file()
+        .meta({ description: "A CSV, XLSX or XLS list: an `email` column, or emails in the first column." }),
+      label: z.string().max(200).optional(),
+    })
+    .loose(); // other form fields are ignored, not refused
 }
 
 export function createEmailValidation(createSchema: z.ZodType) {
@@ -321,12 +323,17 @@ export function validateEmails(body: z.ZodType) {
 
 /** The multipart form of POST /v1/email/validate/job. */
 function compatUploadForm() {
-  return jobOptions.extend({
-    source: z.enum(["file", "input", "excel"]).meta({ description: "Which field holds the list." }),
-    file: z.file().optional().meta({ description: "CSV/XLSX/XLS list (source=file or excel)." }),
-    input: z.string().optional().meta({ description: "Comma- or newline-separated emails (source=input)." }),
-    label: z.string().max(200).optional(),
-  });
+  return jobOptions
+    .extend({
+      source: z.enum(["file", "input", "excel"]).meta({ description: "Which field holds the list." }),
+      file: z.file().optional().meta({ description: "CSV/XLSX/XLS list (source=file or excel)." }),
+      input: z
+        .string()
+        .optional()
+        .meta({ description: "Comma- or newline-separated emails (source=input)." }),
+      label: z.string().max(200).optional(),
+    })
+    .loose(); // other form fields (e.g. integration) are ignored, not refused
 }
 
 export const createValidationJob = keyed("compat", TAGS.compat, {

@@ -16,6 +16,14 @@ const MAX_INPUT_CHARS = 1024;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
 export const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Text a job may hold at all: no control characters (they could smuggle
+ * commands into SMTP) and no broken UTF-16 (it would be stored altered).
+ */
+export function isSafeText(text: string): boolean {
+  return !CONTROL_CHAR.test(text) && !LONE_SURROGATE.test(text);
+}
 const NON_ASCII = /[\u0080-\uffff]/;
 const WHITESPACE = /\s/;
 // One dot-atom element: RFC 5322 atext, plus any non-ASCII character (RFC 6531).

@@ -1,0 +1,79 @@
+// Reads mailvet's own access log (one JSON line per request, with the time
+// the Worker spent on it) out of the wrangler log, to split a request's
+// latency into the Worker's share and what wrangler dev's local proxy and
+// HTTP add. Also counts mailvet's error lines.
+
+import { readFile } from "node:fs/promises";
+import { median } from "../lib/time";
+
+export interface WorkerSide {
+  createMs: number | null;
+  pagesP50Ms: Record<string, number | null>;
+  cancelP50Ms: number | null;
+}
+
+interface AccessLine {
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+}
+
+const LOG_PATTERNS: Record<string, RegExp> = {
+  "batch failed": /"msg":"batch failed"/,
+  "probe failed": /"msg":"probe failed"/,
+  "unhandled error": /"msg":"unhandled error"/,
+  "mirror failed": /"msg":"mirror failed"/,
+  "uncaught exception": /Uncaught|uncaught exception/i,
+  "status 5xx": /"status":5\d\d/,
+};
+
+export async function readWorkerLog(
+  logFile: string,
+  jobId: string | null,
+  pageNames: string[],
+  pageRuns: number,
+): Promise<{ workerSide: WorkerSide; errors: { counts: Record<string, number>; examples: string[] } }> {
+  let text = "";
+  try {
+    text = await readFile(logFile, "utf8");
+  } catch {
+    // no log: every figure stays empty
+  }
+  const counts: Record<string, number> = Object.fromEntries(Object.keys(LOG_PATTERNS).map((k) => [k, 0]));
+  const examples: string[] = [];
+  const requests: AccessLine[] = [];
+  for (const line of text.split("\n")) {
+    for (const [name, pattern] of Object.entries(LOG_PATTERNS)) {
+      if (!pattern.test(line)) continue;
+      counts[name] = (counts[name] ?? 0) + 1;
+      if (examples.length < 5) examples.push(line.trim());
+    }
+    if (!line.startsWith('{"msg":"request"')) continue;
+    try {
+      requests.push(JSON.parse(line) as AccessLine);
+    } catch {
+      // a line cut by another process' output
+    }
+  }
+
+  const create = requests.find((r) => r.method === "POST" && r.path === "/email-validations");
+  // The page requests are the job's GETs after its download (see mailvet/phase.ts for the order).
+  const pagesP50Ms: Record<string, number | null> = {};
+  if (jobId) {
+    const jobPath = `/email-validations/${jobId}`;
+    const download = requests.findIndex((r) => r.path === `${jobPath}/download`);
+    const pageLines =
+      download < 0
+        ? []
+        : requests.slice(download + 1).filter((r) => r.method === "GET" && r.path === jobPath);
+    pageNames.forEach((name, i) => {
+      pagesP50Ms[name] = median(pageLines.slice(i * pageRuns, (i + 1) * pageRuns).map((r) => r.ms));
+    });
+  }
+  const cancels = requests.filter((r) => r.method === "PATCH" && r.status === 200).map((r) => r.ms);
+  return {
+    workerSide: { createMs: create?.ms ?? null, pagesP50Ms, cancelP50Ms: median(cancels) },
+    errors: { counts, examples },
+  };
+}

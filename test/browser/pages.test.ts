@@ -1,0 +1,200 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it, type TestContext } from "vitest";
+import { CHROMIUM_PATH, launch, screenshotPath } from "./browser";
+import { type Server, startServer } from "./server";
+
+// The docs page and the dashboard in real headless Chromium, against mailvet
+// under `wrangler dev`. Without Chromium the tests skip, saying why.
+
+const SKIP = existsSync(CHROMIUM_PATH)
+  ? null
+  : `${CHROMIUM_PATH} not found: install Chromium (e.g. apt-get install chromium) to run the browser tests`;
+
+let server: Server | undefined;
+let browser: Browser | undefined;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (SKIP) {
+    console.warn(`[browser tests] skipped: ${SKIP}`);
+    return;
+  }
+  server = await startServer();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The server under test, or skips the test with the reason it cannot run. */
+function target(ctx: TestContext): Server {
+  if (SKIP) return ctx.skip(SKIP);
+  if (!server || !browser) throw new Error("the server or Chromium did not start");
+  return server;
+}
+
+function newPage(options: Parameters<Browser["newPage"]>[0]): Promise<Page> {
+  if (!browser) throw new Error("Chromium did not start");
+  return browser.newPage(options);
+}
+
+// ── GET /docs ──────────────────────────────────────────────────────────
+
+it("renders the API reference and lists the operations", async (ctx) => {
+  const { baseUrl } = target(ctx);
+  const page = await newPage({ viewport: { width: 1280, height: 900 } });
+  const failed: string[] = [];
+  page.on("pageerror", (err) => failed.push(`page error: ${err.message}`));
+  page.on("requestfailed", (req) => failed.push(`request failed: ${req.url()}`));
+  page.on("response", (res) => {
+    if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
+  });
+
+  await page.goto(`${baseUrl}/docs`);
+  await page.locator(".opblock").first().waitFor({ timeout: 30_000 });
+
+  const doc = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+    webhooks: Record<string, unknown>;
+  };
+  const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+  // One block per operation, plus one per webhook event.
+  await expect
+    .poll(() => page.locator(".opblock").count())
+    .toBe(operations + Object.keys(doc.webhooks).length);
+
+  const paths = await page.locator(".opblock-summary-path").allTextContents();
+  const shown = paths.map((p) => p.replace(/\u200b/g, "").trim());
+  for (const path of [
+    "/email-validations",
+    "/email-validations/{id}",
+    "/v1/email/validate/job",
+    "/webhook-endpoints",
+  ]) {
+    expect(shown).toContain(path);
+  }
+  expect(await page.locator(".info .title").textContent()).toContain("mailvet");
+  expect(await page.getByRole("button", { name: /Authorize/ }).isVisible()).toBe(true);
+
+  // Every asset came from the worker, and nothing failed to load.
+  expect(failed).toEqual([]);
+  await page.screenshot({ path: await screenshotPath("docs-page.png") });
+  await page.close();
+});
+
+// ── The dashboard at / ─────────────────────────────────────────────────
+
+const LIST = [
+  "email,name",
+  "alice@normal.test,Alice",
+  "carol@normal.test,Carol",
+  "nobody@normal.test,Nobody",
+  "anyone@catchall.test,Anyone",
+  "alice@tarpit.test,Slow",
+].join("\n");
+
+async function openWithKey(baseUrl: string, apiKey: string): Promise<Page> {
+  const page = await newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel("Your API key").fill(apiKey);
+  await page.getByRole("button", { name: "Use this key" }).click();
+  await page.getByText("Key accepted.").waitFor();
+  return page;
+}
+
+const statusOf = (page: Page) => page.locator("#job-status").textContent();
+
+it("uploads a CSV, shows live progress to completion, and downloads filtered results", async (ctx) => {
+  const { baseUrl, apiKey } = target(ctx);
+  const page = await openWithKey(baseUrl, apiKey);
+
+  await page.getByLabel("List file (.csv, .xlsx, .xls)").setInputFiles({
+    name: "contacts.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(LIST),
+  });
+  await page.getByLabel(/^Label/).fill("Browser test list");
+  await page.getByRole("button", { name: "Start validation" }).click();
+
+  await page.locator("#job-panel").waitFor({ state: "visible" });
+  await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: 60_000 });
+  expect(await statusOf(page)).toBe("completed");
+  expect(await page.locator("#job-progress").getAttribute("value")).toBe("100");
+  const counts = Object.fromEntries(
+    await Promise.all(
+      ["deliverable", "risky", "undeliverable", "unknown"].map(async (c) => [
+        c,
+        await page.locator(`#count-${c}`).textContent(),
+      ]),
+    ),
+  );
+  expect(counts).toEqual({ deliverable: "2", risky: "1", undeliverable: "1", unknown: "1" });
+  expect(await page.locator("#progress-text").textContent()).toContain("5 of 5 checked (100%)");
+
+  // The list shows the job too.
+  await page
+    .getByRole("row")
+    .filter({ hasText: "Browser test list" })
+    .filter({ hasText: "completed" })
+    .filter({ hasText: "5 / 5" })
+    .waitFor();
+
+  // Only the deliverable ones, with the upload's extra column.
+  for (const c of ["risky", "undeliverable", "unknown"]) {
+    await page.getByRole("checkbox", { name: new RegExp(`^${c}$`, "i") }).uncheck();
+  }
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download CSV" }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^mailvet-[0-9a-f-]+-deliverable\.csv$/);
+  const csv = (await readFile((await download.path()) as string, "utf8")).trim().split(/\r?\n/);
+  expect(csv[0]).toMatch(/^email,result,catch_all,reason,score,.*,name$/);
+  expect(csv.slice(1).sort()).toEqual([
+    expect.stringMatching(/^alice@normal\.test,deliverable,false,accepted,.*,Alice$/),
+    expect.stringMatching(/^carol@normal\.test,deliverable,false,accepted,.*,Carol$/),
+  ]);
+  await page.getByText(/^Downloaded [\d.]+ KB\.$/).waitFor();
+
+  await page.screenshot({ path: await screenshotPath("dashboard.png"), fullPage: true });
+  await page.close();
+  expect(pageErrors).toEqual([]);
+});
+
+it("pauses, resumes and cancels a scheduled job made from pasted addresses", async (ctx) => {
+  const { baseUrl, apiKey } = target(ctx);
+  const page = await openWithKey(baseUrl, apiKey);
+  page.on("dialog", (dialog) => dialog.accept());
+
+  await page.getByLabel("Pasted addresses").check();
+  await page
+    .getByLabel(/^Addresses, one per line/)
+    .fill("alice@normal.test\nbob@normal.test, carol@normal.test");
+  // An hour from now, so the job waits (queued) while the controls are tried.
+  const later = new Date(Date.now() + 3600_000);
+  const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await page.getByLabel(/^Start at/).fill(local);
+  await page.getByRole("button", { name: "Start validation" }).click();
+  await page.locator('#job-status[data-status="queued"]').waitFor();
+  expect(await page.locator("#progress-text").textContent()).toMatch(/^0 of 3 checked \(0%\) · starts /);
+
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.locator('#job-status[data-status="paused"]').waitFor();
+  expect(await page.getByRole("button", { name: "Pause" }).isDisabled()).toBe(true);
+
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.locator('#job-status[data-status="queued"]').waitFor();
+
+  await page.getByRole("button", { name: "Cancel job" }).click();
+  await page.locator('#job-status[data-status="canceled"]').waitFor();
+  expect(await page.getByRole("button", { name: "Cancel job" }).isDisabled()).toBe(true);
+  // The screen-reader announcement follows the status.
+  expect(await page.locator("#job-announcer").textContent()).toContain("canceled");
+  await page.close();
+  expect(pageErrors).toEqual([]);
+});
