@@ -69,7 +69,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,
-          // After the workerd projects: the machine's cores go to one stack at a time.
+          // A group of its own: groups run one after another, so wrangler dev and
+          // Chromium never compete with the workerd projects for the cores.
           sequence: { groupOrder: 1 },
         },
       },

@@ -60,8 +60,8 @@ export class MailvetApi {
     });
   }
 
-  createJob(emails: string[], extra: { webhook_url?: string; label?: string } = {}) {
-    return this.call<JobView>("POST", "/email-validations?include=details", { emails, ...extra }, 120_000);
+  createJob(emails: string[], extra: { webhook_url?: string; label?: string } = {}, timeoutMs = 120_000) {
+    return this.call<JobView>("POST", "/email-validations?include=details", { emails, ...extra }, timeoutMs);
   }
 
   getJob(id: string, query = "include=details", timeoutMs?: number) {

@@ -25,6 +25,8 @@ export interface LogScan {
 }
 
 const MAX_EXCERPTS = 12;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences start with ESC.
+const ANSI = /\x1b\[[0-9;]*m/g;
 
 export async function scanLog(file: string): Promise<LogScan> {
   let text = "";
@@ -39,11 +41,12 @@ export async function scanLog(file: string): Promise<LogScan> {
     counts[kind] = (counts[kind] ?? 0) + 1;
     if (excerpts.length < MAX_EXCERPTS && (counts[kind] ?? 0) <= 3) excerpts.push(line.slice(0, 400));
   };
-  for (const line of text.split("\n")) {
+  // wrangler colours its own lines even into a file: strip the ANSI codes first.
+  for (const line of text.replace(ANSI, "").split("\n")) {
     const msg = /"msg":"([^"]+)"/.exec(line)?.[1];
     if (msg && WORKER_MESSAGES.includes(msg)) note(msg, line);
     else if (/^\[wrangler:info\] \S+ \S+ 5\d\d /.test(line)) note("5xx response", line);
-    else if (/✘ \[ERROR\]|\bUncaught\b|workerd\/.*error/i.test(line)) note("wrangler error", line);
+    else if (/✘ \[ERROR\]|\bUncaught\b|Too many open files/.test(line)) note("wrangler error", line);
   }
   return { file, counts, excerpts };
 }

@@ -19,6 +19,7 @@ export interface PoolJob {
 
 /** After a failed create, wait this long before the next one, so a broken server is not hammered. */
 const CREATE_RETRY_PAUSE_MS = 1000;
+const CREATE_TIMEOUT_MS = 30_000;
 
 export class JobPool {
   readonly creates = new RequestStats([202]);
@@ -82,7 +83,7 @@ export class JobPool {
     const emails = loadJobList(n, this.random);
     this.creates.sent++;
     const sentAt = performance.now();
-    const res = await this.api.createJob(emails, { label: `load ${n}` });
+    const res = await this.api.createJob(emails, { label: `load ${n}` }, CREATE_TIMEOUT_MS);
     this.creating--;
     const ok = this.creates.record(res.status, res.ms, () => describe("POST", "/email-validations", res));
     if (ok && res.body?.id) {

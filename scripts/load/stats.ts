@@ -52,13 +52,21 @@ export class RequestStats {
 
 const ms = (v: number | null) => (v === null ? "—" : `${v.toFixed(0)} ms`);
 
-export function table(rows: [string, KindSummary][]): string {
-  const head = ["", "sent", "ok", "errors", "p50", "p99", "max"];
-  const body = rows.map(([name, s]) => [
+export interface TableRow {
+  name: string;
+  summary: KindSummary;
+  /** Due but not sent (client in-flight cap); null where it does not apply. */
+  dropped: number | null;
+}
+
+export function table(rows: TableRow[]): string {
+  const head = ["", "sent", "ok", "errors", "dropped", "p50", "p99", "max"];
+  const body = rows.map(({ name, summary: s, dropped }) => [
     name,
     String(s.sent),
     String(s.ok),
     String(s.errors),
+    dropped === null ? "—" : String(dropped),
     ms(s.p50Ms),
     ms(s.p99Ms),
     ms(s.maxMs),
