@@ -15,6 +15,8 @@ export interface ChaosSummary {
   commit: string;
   workDir: string;
   vars: Record<string, string>;
+  /** 1-minute load average before and after: other work shares the cores and stretches every timing. */
+  loadAverage: { before: number; after: number; cpus: number };
   timings: Record<string, number | null>;
   jobs: {
     main?: { id: string; total: number; counts?: Counts; status?: string; byReason?: Record<string, number> };
@@ -41,6 +43,10 @@ export function resultsByReason(lines: readonly ResultLine[]): Record<string, nu
 export function printSummary(s: ChaosSummary): void {
   const line = "─".repeat(78);
   console.log(`\n${line}\nchaos summary (seed ${s.seed}, mailvet ${s.commit})\n${line}`);
+  const la = s.loadAverage;
+  console.log(
+    `machine: ${la.cpus} cores, load average ${la.before.toFixed(1)} before, ${la.after.toFixed(1)} after`,
+  );
   console.log("timings:");
   for (const [k, v] of Object.entries(s.timings))
     console.log(`  ${k.padEnd(34)} ${v === null ? "—" : seconds(v)}`);

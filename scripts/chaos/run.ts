@@ -12,6 +12,7 @@
 // Options: --seed <n> (lists and crash points; printed, so a run can be
 // repeated), --keep (keep the state directory afterwards).
 
+import { cpus, loadavg } from "node:os";
 import { seededRandom } from "../lib/addresses";
 import { intArg, readArgs } from "../lib/args";
 import { describe } from "../lib/http";
@@ -54,12 +55,14 @@ async function main(): Promise<number> {
   log(`seed ${seed}`);
 
   const lists = chaosLists(seed);
+  const loadBefore = loadavg()[0] ?? 0;
   const stack = await startStack({ name: "chaos", account: "chaos", log });
   const summary: ChaosSummary = {
     seed,
     commit: `${stack.snapshot.commit}+${stack.snapshot.uncommitted}`,
     workDir: stack.workDir,
     vars: stack.vars,
+    loadAverage: { before: loadBefore, after: 0, cpus: cpus().length },
     timings: { "setup (fixtures, migrations, wrangler)": sinceStart() },
     jobs: {},
     crashes: [],
@@ -75,6 +78,7 @@ async function main(): Promise<number> {
     log(`stopped: ${summary.error}`);
   }
   summary.timings["whole run"] = sinceStart();
+  summary.loadAverage.after = loadavg()[0] ?? 0;
   await stack.wrangler.stop();
   summary.logs = await Promise.all(stack.wrangler.logFiles.map(scanLog));
   const file = await writeSummary(summary);

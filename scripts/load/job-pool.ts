@@ -43,6 +43,11 @@ export class JobPool {
     return this.running.size;
   }
 
+  /** The jobs running now (not yet seen ended). */
+  runningJobs(): PoolJob[] {
+    return [...this.running.values()];
+  }
+
   /** Starts creates until `size` jobs are running or being created. */
   fill(): void {
     while (this.open && this.running.size + this.creating < this.size) {

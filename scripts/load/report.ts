@@ -12,7 +12,13 @@ export interface LoadReport {
   commit: string;
   workDir: string;
   raisedVars: Record<string, string>;
-  target: { jobs: number; pollsPerSecond: number; durationMs: number; maxInFlight: number };
+  target: {
+    jobs: number;
+    pollsPerSecond: number;
+    durationMs: number;
+    maxInFlight: number;
+    pollQuery: string;
+  };
   /** 1-minute load average of the machine before and after (other work shares the cores). */
   loadAverage: { before: number; after: number; cpus: number };
   calibration: PhaseFigures | null;
@@ -22,6 +28,8 @@ export interface LoadReport {
     created: number;
     completedInWindow: number;
     addressesInCompletedJobs: number;
+    addressesDoneInWindow: number;
+    stillRunning: number;
     endedNotCompleted: { id: string; status: string }[];
     createToCompletedP50Ms: number | null;
     createToCompletedP99Ms: number | null;
@@ -66,7 +74,7 @@ export function printReport(r: LoadReport): void {
   const t = r.target;
   console.log(`\n${line}\nload summary (seed ${r.seed}, mailvet ${r.commit})\n${line}`);
   console.log(
-    `${t.jobs} jobs kept running + ${t.pollsPerSecond} polls/s open-loop for ${t.durationMs / 1000} s against wrangler dev`,
+    `${t.jobs} jobs kept running + ${t.pollsPerSecond} polls/s open-loop (GET /email-validations/{id}${t.pollQuery ? `?${t.pollQuery}` : ""}) for ${t.durationMs / 1000} s against wrangler dev`,
   );
   console.log(
     `vars raised for this run: ${Object.entries(r.raisedVars)
@@ -92,7 +100,7 @@ export function printReport(r: LoadReport): void {
   );
   const j = r.jobs;
   console.log(
-    `jobs: ${j.completedInWindow} completed in the window (${j.addressesInCompletedJobs} addresses), ${j.created} created in all; running min ${j.runningMin}, mean ${j.runningMean?.toFixed(1)}; create→completed p50 ${fmt(j.createToCompletedP50Ms)}, p99 ${fmt(j.createToCompletedP99Ms)}`,
+    `jobs: ${j.completedInWindow} completed in the window (${j.addressesInCompletedJobs} addresses), ${j.created} created in all, ${j.stillRunning} still running at the end; ${j.addressesDoneInWindow} addresses verified in the window (${(j.addressesDoneInWindow / (t.durationMs / 1000)).toFixed(0)}/s); running min ${j.runningMin}, mean ${j.runningMean?.toFixed(1)}; create→completed p50 ${fmt(j.createToCompletedP50Ms)}, p99 ${fmt(j.createToCompletedP99Ms)}`,
   );
   for (const [name, s] of [
     ["baseline", r.calibration],

@@ -13,7 +13,8 @@
 // would refuse this load by design, so the run raises them with --var.
 //
 // Options: --duration <s> (60), --jobs <n> (10), --rate <polls/s> (200),
-// --max-in-flight <n> (1000), --seed <n>, --no-baseline, --keep.
+// --max-in-flight <n> (1000), --page-size <n> (polls ask for that page size
+// instead of the default 100 results), --seed <n>, --no-baseline, --keep.
 
 import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -46,6 +47,9 @@ async function main(): Promise<number> {
   const rate = intArg(args, "rate", 200);
   const maxInFlight = intArg(args, "max-in-flight", 1000);
   const seed = intArg(args, "seed", Math.floor(Math.random() * 1_000_000));
+  // Polls ask for the default first page of 100 results unless told otherwise.
+  const pageSize = args.has("page-size") ? intArg(args, "page-size", 100) : null;
+  const pollQuery = pageSize === null ? "" : `page[size]=${pageSize}`;
   const loadBefore = loadavg()[0] ?? 0;
 
   const stack = await startStack({
@@ -96,19 +100,22 @@ async function main(): Promise<number> {
     () => log(`running ${pool.runningCount}, ended ${pool.ended.length}, created ${pool.creates.ok}`),
     10_000,
   );
+  const doneAtStart = await addressesDone(api, pool.runningJobs());
   const windowStart = performance.now();
   const polls = await openLoop({
     ratePerSecond: rate,
     durationMs,
     maxInFlight,
     expected: [200],
-    send: () => pollNext(api, pool),
+    send: () => pollNext(api, pool, pollQuery),
   });
   const windowEnd = performance.now();
   clearInterval(sampler);
   clearInterval(progress);
   loopDelay.disable();
   await pool.close();
+  const stillRunning = pool.runningJobs();
+  const doneAtEnd = await addressesDone(api, stillRunning);
 
   const inWindow = pool.ended.filter((j) => (j.endedAt ?? 0) >= windowStart && (j.endedAt ?? 0) <= windowEnd);
   const completed = inWindow.filter((j) => j.status === "completed");
@@ -119,7 +126,7 @@ async function main(): Promise<number> {
     commit: `${stack.snapshot.commit}+${stack.snapshot.uncommitted}`,
     workDir: stack.workDir,
     raisedVars: LOAD_VARS,
-    target: { jobs, pollsPerSecond: rate, durationMs, maxInFlight },
+    target: { jobs, pollsPerSecond: rate, durationMs, maxInFlight, pollQuery },
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0, cpus: cpus().length },
     calibration,
     polls: phaseFigures(polls),
@@ -128,6 +135,9 @@ async function main(): Promise<number> {
       created: pool.creates.ok,
       completedInWindow: completed.length,
       addressesInCompletedJobs: completed.reduce((a, j) => a + j.size, 0),
+      // Started before the window and done in it, plus what the jobs still running got through.
+      addressesDoneInWindow: completed.reduce((a, j) => a + j.size, 0) - doneAtStart + doneAtEnd,
+      stillRunning: stillRunning.length,
       endedNotCompleted: pool.ended
         .filter((j) => j.status !== "completed")
         .map(({ id, status }) => ({ id, status })),
@@ -147,15 +157,21 @@ async function main(): Promise<number> {
   return errors ? 1 : 0;
 }
 
+/** Addresses processed so far by these jobs (one GET ?include=details each, outside the window). */
+async function addressesDone(api: MailvetApi, jobs: { id: string }[]): Promise<number> {
+  const views = await Promise.all(jobs.map((j) => api.getJob(j.id, "include=details", REQUEST_TIMEOUT_MS)));
+  return views.reduce((a, v) => a + (v.status === 200 ? (v.body?.counts?.processed ?? 0) : 0), 0);
+}
+
 /** One poll of the next running job; an answer showing the job ended makes the pool replace it. */
-function pollNext(api: MailvetApi, pool: JobPool) {
+function pollNext(api: MailvetApi, pool: JobPool, query: string) {
   const id = pool.nextToPoll();
   if (!id) return null;
-  const request = api.getJob(id, "", REQUEST_TIMEOUT_MS).then((res) => {
+  const request = api.getJob(id, query, REQUEST_TIMEOUT_MS).then((res) => {
     if (res.status === 200 && ENDED.has(res.body?.status)) pool.seenEnded(id, res.body.status);
     return res;
   });
-  return { request, describe: `GET /email-validations/${id}` };
+  return { request, describe: `GET /email-validations/${id}${query ? `?${query}` : ""}` };
 }
 
 main()

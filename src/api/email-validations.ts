@@ -66,16 +66,7 @@ export const emailValidations = new Hono<AppEnv>()
     return c.json(presentJob(job, [], { self: { href } }, wantsDetails(c)), 202);
   })
   .get("/", docs.listEmailValidations, async (c) => {
-    const sizeParam = c.req.query("page[size]") ?? "100";
-    const size = Number(sizeParam);
-    if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
-      throw apiError(
-        400,
-        "invalid_parameter",
-        "page[size] must be a whole number from 1 to 1000.",
-        "/page[size]",
-      );
-    }
+    const size = pageSize(c, BASE);
     const after = c.req.query("page[after]");
     if (after !== undefined && !isJobId(after)) {
       throw apiError(
@@ -258,23 +249,28 @@ export async function control(
 
 // ── Cursor pages ───────────────────────────────────────────────────────
 
+/** page[size]: a whole number from 1 to 1000, 100 when absent. */
+function pageSize(c: Context, self: string): number {
+  const param = c.req.query("page[size]");
+  if (param === undefined) return 100;
+  const size = Number(param);
+  if (!/^\d+$/.test(param) || size < 1 || size > 1000) {
+    throw apiError(
+      400,
+      "invalid_parameter",
+      "page[size] must be a whole number from 1 to 1000.",
+      "/page[size]",
+    ).withSelf(self);
+  }
+  return size;
+}
+
 async function readPage(c: Context<AppEnv>, job: JobSnapshot): Promise<{ page: Page; links: Links }> {
   const self = `${BASE}/${job.id}`;
   const sizeParam = c.req.query("page[size]");
   const after = c.req.query("page[after]");
   const before = c.req.query("page[before]");
-  let size = 100;
-  if (sizeParam !== undefined) {
-    size = Number(sizeParam);
-    if (!/^\d+$/.test(sizeParam) || size < 1 || size > 1000) {
-      throw apiError(
-        400,
-        "invalid_parameter",
-        "page[size] must be a whole number from 1 to 1000.",
-        "/page[size]",
-      ).withSelf(self);
-    }
-  }
+  const size = pageSize(c, self);
   if (after !== undefined && before !== undefined) {
     throw apiError(
       400,
