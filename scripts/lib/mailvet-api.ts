@@ -49,7 +49,7 @@ export async function createApiKey(baseUrl: string, account: string, adminToken 
 export class MailvetApi {
   constructor(
     public baseUrl: string,
-    private readonly key: string,
+    readonly key: string,
   ) {}
 
   private call<T>(method: string, path: string, json?: unknown, timeoutMs?: number): Promise<HttpResult<T>> {
