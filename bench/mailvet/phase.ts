@@ -1,6 +1,6 @@
 // The whole mailvet side of one list size: start wrangler dev against the
-// running world, run the job, score it, time pages and cancels, sample
-// memory, and read the log for errors.
+// running world, run the job, score it, time pages and cancels, and sample
+// memory. The caller reads wrangler's log once it is closed (worker-log.ts).
 
 import { join } from "node:path";
 import type { BenchOptions } from "../cli";

@@ -31,7 +31,7 @@ function csvOf(table: string[][]): Uint8Array {
 function xlsxOf(table: string[][]): Uint8Array {
   const wb = XLSX.utils.book_new();
   XLSX.utils.book_append_sheet(wb, XLSX.utils.aoa_to_sheet(table), "List");
-  return new Uint8Array(XLSX.write(wb, { type: "array", bookType: "xlsx" }));
+  return new Uint8Array(XLSX.write(wb, { type: "array", bookType: "xlsx", compression: true }));
 }
 
 async function main() {

@@ -155,14 +155,22 @@ export class JobObject extends DurableObject<Env> {
       lastProgressAt: 0,
     };
     this.ctx.storage.transactionSync(() => {
-      init.entries.forEach((entry, position) => {
-        this.sql.exec(
-          "INSERT INTO input (position, email, extra) VALUES (?, ?, ?)",
-          position,
+      // Multi-row inserts, under the 100 bound parameters a statement may take.
+      const rowsPerInsert = 33;
+      const fullInsert = `INSERT INTO input (position, email, extra) VALUES ${"(?, ?, ?),".repeat(rowsPerInsert).slice(0, -1)}`;
+      for (let start = 0; start < init.entries.length; start += rowsPerInsert) {
+        const part = init.entries.slice(start, start + rowsPerInsert);
+        const params = part.flatMap((entry, i) => [
+          start + i,
           entry.email,
           entry.extra ? JSON.stringify(entry.extra) : null,
-        );
-      });
+        ]);
+        const statement =
+          part.length === rowsPerInsert
+            ? fullInsert
+            : `INSERT INTO input (position, email, extra) VALUES ${"(?, ?, ?),".repeat(part.length).slice(0, -1)}`;
+        this.sql.exec(statement, ...params);
+      }
       this.save(state);
     });
     await this.ctx.storage.setAlarm(Math.max(now, state.startAt ?? now));
