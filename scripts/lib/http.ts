@@ -34,42 +34,51 @@ export async function http<T = unknown>(
     body = JSON.stringify(opts.json);
     headers["content-type"] = "application/json";
   }
-  // An explicit controller and timer, not AbortSignal.timeout(): under load a
-  // timeout signal that nothing else references can be garbage-collected
-  // with its timer, and the request then hangs forever.
   const controller = new AbortController();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")),
-    timeoutMs,
-  );
   const started = performance.now();
-  try {
-    const res = await fetch(url, { method, headers, body, signal: controller.signal });
-    const text = await res.text();
-    let parsed: unknown = text;
+  const failed = (error: string): HttpResult<T> => ({
+    status: 0,
+    ms: performance.now() - started,
+    headers: new Headers(),
+    body: null as T,
+    text: "",
+    error,
+  });
+  const exchange = (async (): Promise<HttpResult<T>> => {
     try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      // Not JSON (an error page, NDJSON): the caller reads `text`.
+      const res = await fetch(url, { method, headers, body, signal: controller.signal });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : null;
+      } catch {
+        // Not JSON (an error page, NDJSON): the caller reads `text`.
+      }
+      return {
+        status: res.status,
+        ms: performance.now() - started,
+        headers: res.headers,
+        body: parsed as T,
+        text,
+      };
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      return failed(cause ? `${String(err)} (${cause})` : String(err));
     }
-    return {
-      status: res.status,
-      ms: performance.now() - started,
-      headers: res.headers,
-      body: parsed as T,
-      text,
-    };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return {
-      status: 0,
-      ms: performance.now() - started,
-      headers: new Headers(),
-      body: null as T,
-      text: "",
-      error: cause ? `${String(err)} (${cause})` : String(err),
-    };
+  })();
+  // The time limit settles the call by itself rather than trusting the abort
+  // to settle fetch: an abort that lands while a response body is being read
+  // has been seen to leave the call pending for good, which would stall a run.
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<HttpResult<T>>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError"));
+      resolve(failed(`TimeoutError: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([exchange, limit]);
   } finally {
     clearTimeout(timer);
   }

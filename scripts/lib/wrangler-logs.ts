@@ -46,6 +46,8 @@ export async function scanLog(file: string): Promise<LogScan> {
     const msg = /"msg":"([^"]+)"/.exec(line)?.[1];
     if (msg && WORKER_MESSAGES.includes(msg)) note(msg, line);
     else if (/^\[wrangler:info\] \S+ \S+ 5\d\d /.test(line)) note("5xx response", line);
+    // A rebuild because a watched file changed (node_modules is shared with the repository).
+    else if (line.includes("Reloading local server")) note("unplanned reload", line);
     else if (/✘ \[ERROR\]|\bUncaught\b|Too many open files/.test(line)) note("wrangler error", line);
   }
   return { file, counts, excerpts };

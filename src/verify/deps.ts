@@ -1,6 +1,6 @@
 import type { Config } from "../config";
 import { cacheApiDnsCache, DnsResolver } from "./dns";
-import type { EngineDeps } from "./engine";
+import { type EngineDeps, engineLimits } from "./engine";
 
 // Wires the engine to the runtime: DoH through fetch with the Cache API as the
 // cross-job DNS cache, SMTP through the Durable Object that owns each MX host.
@@ -14,7 +14,7 @@ export function newResolver(cfg: Config): DnsResolver {
 }
 
 export function engineDeps(env: Env, cfg: Config, dns: DnsResolver): EngineDeps {
-  const deps: EngineDeps = { resolve: (domain) => dns.resolve(domain) };
+  const deps: EngineDeps = { resolve: (domain) => dns.resolve(domain), ...engineLimits() };
   if (cfg.smtpMode !== "off") {
     deps.probe = (primaryMx, req) => env.MX.get(env.MX.idFromName(primaryMx)).probe(req);
   }

@@ -1,4 +1,4 @@
-import { mapLimit } from "../lib/concurrency";
+import { Semaphore } from "../mx/semaphore";
 import type { MxProbeRequest, MxProbeResult } from "../mx/protocol";
 import { checkLists } from "./lists";
 import { checkSyntax } from "./syntax";
@@ -12,55 +12,83 @@ export interface EngineDeps {
   resolve(domain: string): Promise<DnsResult>;
   /** Probes one domain's mailboxes through the MX object of its primary MX; absent when SMTP is off. */
   probe?: (primaryMx: string, req: MxProbeRequest) => Promise<MxProbeResult>;
+  /**
+   * Caps shared by every batch that uses these deps: DoH lookups (a Worker
+   * invocation has 6 outgoing connections) and MX objects called at once
+   * (each runs its own sockets under its own politeness cap).
+   */
+  dnsLimit?: Semaphore;
+  probeLimit?: Semaphore;
 }
 
-/** DoH lookups in flight at once: a Worker invocation has 6 outgoing connections. */
 const DNS_PARALLEL = 4;
-/** MX objects called at once; each runs its own sockets under its own politeness cap. */
-const PROBE_PARALLEL = 16;
+const PROBE_PARALLEL = 32;
 
+/** Fresh caps, to share between the batches of one job run. */
+export function engineLimits(): Pick<EngineDeps, "dnsLimit" | "probeLimit"> {
+  return { dnsLimit: new Semaphore(DNS_PARALLEL), probeLimit: new Semaphore(PROBE_PARALLEL) };
+}
+
+/** Checks every address and returns the results in input order. */
 export async function checkAddresses(emails: readonly string[], deps: EngineDeps): Promise<CheckResults[]> {
-  const checks: CheckResults[] = emails.map((email) => {
+  const out = new Array<CheckResults>(emails.length);
+  await streamChecks(emails, deps, (i, check) => {
+    out[i] = check;
+  });
+  return out;
+}
+
+/**
+ * Checks every address and hands each result to `emit` as soon as it is
+ * known: syntax failures at once, DNS-level verdicts when their domain
+ * resolves, mailbox answers when their domain's SMTP probe returns. A slow
+ * mail server therefore holds back only its own domain's addresses.
+ */
+export async function streamChecks(
+  emails: readonly string[],
+  deps: EngineDeps,
+  emit: (index: number, check: CheckResults) => void,
+): Promise<void> {
+  const dnsLimit = deps.dnsLimit ?? new Semaphore(DNS_PARALLEL);
+  const probeLimit = deps.probeLimit ?? new Semaphore(PROBE_PARALLEL);
+  const byDomain = new Map<string, { index: number; check: CheckResults }[]>();
+  emails.forEach((email, index) => {
     const syntax = checkSyntax(email);
-    return { syntax, flags: checkLists(syntax), dns: null, smtp: null, smtpDisabled: !deps.probe };
+    const check: CheckResults = { syntax, flags: checkLists(syntax), dns: null, smtp: null, smtpDisabled: !deps.probe };
+    if (!syntax.valid || syntax.ipLiteral) return emit(index, check);
+    const group = byDomain.get(syntax.asciiDomain) ?? [];
+    group.push({ index, check });
+    byDomain.set(syntax.asciiDomain, group);
   });
 
-  const checkable = checks.filter((c) => c.syntax.valid && !c.syntax.ipLiteral);
-  const domains = [...new Set(checkable.map((c) => c.syntax.asciiDomain))];
-  const answers = new Map<string, DnsResult>();
-  await mapLimit(domains, DNS_PARALLEL, async (domain) => {
-    answers.set(domain, await deps.resolve(domain));
-  });
-  for (const c of checkable) c.dns = answers.get(c.syntax.asciiDomain) ?? null;
-
-  const probe = deps.probe;
-  if (!probe) return checks;
-
-  // Disposable domains are risky whatever their server says: no need to knock.
-  const byDomain = new Map<string, CheckResults[]>();
-  for (const c of checkable) {
-    const status = c.dns?.status;
-    if ((status !== "ok" && status !== "implicit_mx") || c.flags.disposable) continue;
-    const list = byDomain.get(c.syntax.asciiDomain) ?? [];
-    list.push(c);
-    byDomain.set(c.syntax.asciiDomain, list);
-  }
-
-  await mapLimit([...byDomain], PROBE_PARALLEL, async ([domain, group]) => {
-    const hosts = answers.get(domain)?.hosts ?? [];
-    const primary = hosts[0];
-    if (!primary) return;
-    const addresses = group.map((c) => c.syntax.address);
-    let results: Record<string, SmtpResult>;
-    try {
-      ({ results } = await probe(primary.host, { domain, hosts, addresses }));
-    } catch (err) {
-      // The MX object or the prober failed: an honest unknown, never a guess.
-      const failed: SmtpResult = { status: "error", reply: null, mxHost: primary.host, catchAll: null };
-      results = Object.fromEntries(addresses.map((a) => [a, failed]));
-      console.error(JSON.stringify({ msg: "probe failed", domain, error: String(err) }));
-    }
-    for (const c of group) c.smtp = results[c.syntax.address] ?? null;
-  });
-  return checks;
+  await Promise.all(
+    [...byDomain].map(async ([domain, group]) => {
+      const dns = await dnsLimit.run(() => deps.resolve(domain));
+      const toProbe: typeof group = [];
+      for (const item of group) {
+        item.check.dns = dns;
+        // Disposable domains are risky whatever their server says: no need to knock.
+        const mailable = dns.status === "ok" || dns.status === "implicit_mx";
+        if (deps.probe && mailable && !item.check.flags.disposable && dns.hosts[0]) toProbe.push(item);
+        else emit(item.index, item.check);
+      }
+      if (!toProbe.length || !deps.probe) return;
+      const probe = deps.probe;
+      const primary = dns.hosts[0]!;
+      const addresses = [...new Set(toProbe.map((item) => item.check.syntax.address))];
+      let results: Record<string, SmtpResult>;
+      try {
+        ({ results } = await probeLimit.run(() => probe(primary.host, { domain, hosts: dns.hosts, addresses })));
+      } catch (err) {
+        // The MX object or the prober failed: an honest unknown, never a guess.
+        const failed: SmtpResult = { status: "error", reply: null, mxHost: primary.host, catchAll: null };
+        results = Object.fromEntries(addresses.map((a) => [a, failed]));
+        console.error(JSON.stringify({ msg: "probe failed", domain, error: String(err) }));
+      }
+      for (const item of toProbe) {
+        item.check.smtp = results[item.check.syntax.address] ?? null;
+        emit(item.index, item.check);
+      }
+    }),
+  );
 }
