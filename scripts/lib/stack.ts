@@ -49,7 +49,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   );
 
   const vars = { ...worldVars(world), ...opts.vars };
-  const wrangler = new WranglerDev({ appDir: snapshot.dir, stateDir, workDir, vars, log: opts.log });
+  const wrangler = new WranglerDev({ appDir: snapshot.dir, stateDir, workDir, vars });
   opts.log("applying D1 migrations");
   await wrangler.migrate();
   opts.log("starting wrangler dev");

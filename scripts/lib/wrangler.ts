@@ -22,7 +22,6 @@ export interface WranglerDevOptions {
   /** wrangler's output goes to one file per start here, plus its temporary files. */
   workDir: string;
   vars: Record<string, string>;
-  log: (line: string) => void;
 }
 
 export interface Started {

@@ -10,7 +10,8 @@ import { accountSecret, disableEndpoint, endpointsFor } from "../db/webhooks";
 import { engineDeps, newResolver } from "../verify/deps";
 import { verdictDetail } from "../verify/detail";
 import type { DnsResolver } from "../verify/dns";
-import { checkAddresses, type EngineDeps } from "../verify/engine";
+import { type EngineDeps, streamChecks } from "../verify/engine";
+import type { CheckResults } from "../verify/types";
 import { verdict } from "../verify/verdict";
 import { type DeliveryView, WebhookOutbox } from "../webhooks/outbox";
 import { eventPayload, terminalEventType, type WebhookEventType } from "../webhooks/payload";
@@ -42,7 +43,7 @@ interface JobState {
   source: string;
   status: JobStatus;
   total: number;
-  /** Next input position never attempted. */
+  /** Lowest input position not yet recorded (total when every address is done or waiting). */
   cursor: number;
   counts: Counts;
   createdAt: number;
@@ -74,6 +75,21 @@ export type ControlResult =
 /** At most one progress webhook per job this often. */
 const PROGRESS_INTERVAL_MS = 10_000;
 
+/** How long one alarm keeps taking new addresses before it hands over to the next alarm. */
+const RUN_BUDGET_MS = 20_000;
+/** Results wait at most this long for a flush to D1. */
+const FLUSH_EVERY_MS = 1000;
+
+interface InputItem {
+  position: number;
+  email: string;
+  extra: string | null;
+  /** When this address was first asked, for the greylisting deadline. */
+  firstAt: number;
+  /** Never dispatched before (not a retry). */
+  fresh: boolean;
+}
+
 /** How often a job waiting for a running slot asks again. */
 const SLOT_RETRY_MS = 2000;
 
@@ -87,6 +103,7 @@ export class JobObject extends DurableObject<Env> {
   /** The batch write under way, so that cancel can wait for it to land entirely. */
   private inflight: Promise<void> | null = null;
   private dns: DnsResolver | null = null;
+  private pumping = false;
   /** Test-only fault injection; inert unless ALLOW_FAULT_INJECTION is "true". */
   private readonly faults = new FaultPlan();
   private readonly outbox: WebhookOutbox;
@@ -101,7 +118,11 @@ export class JobObject extends DurableObject<Env> {
   private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS input (position INTEGER PRIMARY KEY, email TEXT NOT NULL, extra TEXT);
+      -- done: 0 not yet recorded, 1 recorded in D1, 2 waiting in retry for a greylisting server
+      CREATE TABLE IF NOT EXISTS input (
+        position INTEGER PRIMARY KEY, email TEXT NOT NULL, extra TEXT, done INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS input_pending ON input (done, position);
       CREATE TABLE IF NOT EXISTS retry (
         position INTEGER PRIMARY KEY, first_at INTEGER NOT NULL, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL
       );
@@ -291,61 +312,154 @@ export class JobObject extends DurableObject<Env> {
     }
   }
 
+  /**
+   * One alarm's worth of work. Addresses flow to the checks in chunks of
+   * BATCH_SIZE, up to three chunks in flight; each result comes back as soon
+   * as its domain is done, and results are flushed to D1 every BATCH_SIZE
+   * results or every second. A slow mail server thus delays only its own
+   * addresses. An address is marked done only in the flush that records its
+   * result, so after a crash whatever was in flight is simply checked again.
+   */
   private async runBatch(): Promise<void> {
+    // Alarms are at least once and may overlap a manual run: one pump at a time.
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      await this.pump();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async pump(): Promise<void> {
     const cfg = readConfig(this.env);
-    const started = Date.now();
-    const s = this.load()!;
+    const until = Date.now() + RUN_BUDGET_MS;
+    const deps = this.engineDeps(cfg);
+    const window = cfg.batchSize * 3;
+    const inflight = new Map<number, InputItem>();
+    const ready = new Map<number, CheckResults>();
+    const tasks = new Set<Promise<void>>();
+    let scan = this.load()!.cursor;
+    let failure: unknown = null;
+    let wake = () => {};
+    let lastFlush = Date.now();
 
+    for (;;) {
+      // Canceled or paused: what is in flight is dropped; those addresses stay not done.
+      if (this.load()?.status !== "processing") return;
+      if (failure) throw failure;
+
+      if (Date.now() < until && inflight.size < window) {
+        const items = this.nextItems(scan, Math.min(cfg.batchSize, window - inflight.size), inflight);
+        if (items.length) {
+          this.faults.trip("before_verify");
+          for (const item of items) {
+            inflight.set(item.position, item);
+            if (item.fresh) scan = Math.max(scan, item.position + 1);
+          }
+          const task = streamChecks(
+            items.map((i) => i.email),
+            deps,
+            (i, check) => {
+              ready.set(items[i]!.position, check);
+              wake();
+            },
+          )
+            .catch((err) => {
+              failure = err;
+            })
+            .finally(() => {
+              tasks.delete(task);
+              wake();
+            });
+          tasks.add(task);
+          continue;
+        }
+      }
+
+      const quiet = tasks.size === 0;
+      if (
+        ready.size >= cfg.batchSize ||
+        (ready.size > 0 && (quiet || Date.now() - lastFlush >= FLUSH_EVERY_MS))
+      ) {
+        this.faults.trip("after_verify");
+        const batch = new Map(ready);
+        ready.clear();
+        await this.flush(cfg, batch, inflight);
+        for (const position of batch.keys()) inflight.delete(position);
+        lastFlush = Date.now();
+        continue;
+      }
+      if (quiet) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, FLUSH_EVERY_MS);
+      });
+    }
+    await this.afterBatch();
+  }
+
+  /** Due retries first, then fresh addresses from `scan` on, skipping what is in flight. */
+  private nextItems(scan: number, room: number, inflight: Map<number, InputItem>): InputItem[] {
+    const now = Date.now();
     const due = this.sql
-      .exec<{ position: number; first_at: number; attempts: number }>(
-        "SELECT position, first_at, attempts FROM retry WHERE due_at <= ? ORDER BY position LIMIT ?",
-        started,
-        cfg.batchSize,
+      .exec<{ position: number; email: string; extra: string | null; first_at: number }>(
+        `SELECT r.position, i.email, i.extra, r.first_at FROM retry r JOIN input i ON i.position = r.position
+         WHERE r.due_at <= ? ORDER BY r.position LIMIT ?`,
+        now,
+        room + inflight.size,
       )
-      .toArray();
-    const freshLimit = cfg.batchSize - due.length;
+      .toArray()
+      .filter((d) => !inflight.has(d.position))
+      .slice(0, room)
+      .map((d) => ({
+        position: d.position,
+        email: d.email,
+        extra: d.extra,
+        firstAt: d.first_at,
+        fresh: false,
+      }));
     const fresh = this.sql
-      .exec<{ position: number }>(
-        "SELECT position FROM input WHERE position >= ? ORDER BY position LIMIT ?",
-        s.cursor,
-        freshLimit,
+      .exec<{ position: number; email: string; extra: string | null }>(
+        "SELECT position, email, extra FROM input WHERE done = 0 AND position >= ? ORDER BY position LIMIT ?",
+        scan,
+        room - due.length,
       )
-      .toArray();
-    const firstTry = new Map<number, number>(due.map((d) => [d.position, d.first_at]));
-    for (const f of fresh) firstTry.set(f.position, started);
-    const positions = [...firstTry.keys()].sort((a, b) => a - b);
-    if (positions.length === 0) return this.afterBatch();
+      .toArray()
+      .map((f) => ({ ...f, firstAt: now, fresh: true }));
+    return [...due, ...fresh];
+  }
 
-    const items = this.readInput(positions);
-    this.faults.trip("before_verify");
-    const checks = await checkAddresses(
-      items.map((i) => i.email),
-      this.engineDeps(cfg),
-    );
-
-    this.faults.trip("after_verify");
-    // Canceled or paused while we were out on the network: discard this batch.
-    // Nothing was written, the cursor did not move, so resume redoes it exactly.
-    if (this.load()?.status !== "processing") return;
-
+  /**
+   * Records a set of finished checks: the results go to D1 in one
+   * transaction, then — synchronously, so nothing can interleave — the
+   * addresses are marked done, greylisted ones are queued for later, and the
+   * counts move. Replaying a flush after a crash rewrites the same rows.
+   */
+  private async flush(
+    cfg: Config,
+    batch: Map<number, CheckResults>,
+    inflight: Map<number, InputItem>,
+  ): Promise<void> {
+    const s = this.load()!;
+    if (s.status !== "processing") return;
     const now = Date.now();
     const rows: NewResult[] = [];
-    const deferred: number[] = [];
-    const totals: Counts = { ...this.load()!.counts };
-    items.forEach((item, i) => {
-      const check = checks[i]!;
-      const first = firstTry.get(item.position) ?? now;
+    const deferred: InputItem[] = [];
+    const totals: Counts = { ...s.counts };
+    for (const [position, check] of batch) {
+      const item = inflight.get(position)!;
       const smtpStatus = check.smtp?.status;
-      if (smtpStatus && DEFERRABLE.has(smtpStatus) && now - first < cfg.greylistDeadlineMs) {
-        deferred.push(item.position);
-        return;
+      if (smtpStatus && DEFERRABLE.has(smtpStatus) && now - item.firstAt < cfg.greylistDeadlineMs) {
+        deferred.push(item);
+        continue;
       }
       const v = verdict(check);
       totals.processed++;
       totals[v.result]++;
       rows.push({
         jobId: s.id,
-        position: item.position,
+        position,
         email: item.email,
         result: v.result,
         catchAll: v.catchAll,
@@ -354,14 +468,12 @@ export class JobObject extends DurableObject<Env> {
         detail: JSON.stringify(verdictDetail(v)),
         extra: item.extra,
       });
-    });
-
-    const lastFresh = fresh.length ? fresh[fresh.length - 1]!.position + 1 : s.cursor;
+    }
     const commit = async () => {
       const db = openDb(this.env.DB);
       this.faults.trip("d1_write");
       if (this.faults.pending("mid_write") && rows.length > 1) {
-        // A crash between two writes: half the rows land, then the batch dies.
+        // A crash between two writes: half the rows land, then the run dies.
         await writeResults(db, s.id, rows.slice(0, rows.length >> 1), totals);
         this.faults.trip("mid_write");
       }
@@ -369,18 +481,24 @@ export class JobObject extends DurableObject<Env> {
       this.faults.trip("after_write");
       // Synchronous from here: the rows are in D1, so progress must say so.
       this.ctx.storage.transactionSync(() => {
-        const cur = this.load()!;
-        for (const row of rows) this.sql.exec("DELETE FROM retry WHERE position = ?", row.position);
-        for (const position of deferred) {
+        for (const row of rows) {
+          this.sql.exec("UPDATE input SET done = 1 WHERE position = ?", row.position);
+          this.sql.exec("DELETE FROM retry WHERE position = ?", row.position);
+        }
+        for (const item of deferred) {
+          this.sql.exec("UPDATE input SET done = 2 WHERE position = ?", item.position);
           this.sql.exec(
             `INSERT INTO retry (position, first_at, due_at, attempts) VALUES (?, ?, ?, 1)
              ON CONFLICT (position) DO UPDATE SET due_at = excluded.due_at, attempts = attempts + 1`,
-            position,
-            firstTry.get(position) ?? now,
+            item.position,
+            item.firstAt,
             now + cfg.greylistDelayMs,
           );
         }
-        this.save({ ...cur, cursor: Math.max(cur.cursor, lastFresh), counts: totals });
+        const lowest = this.sql
+          .exec<{ p: number | null }>("SELECT MIN(position) AS p FROM input WHERE done = 0")
+          .one().p;
+        this.save({ ...this.load()!, cursor: lowest ?? s.total, counts: totals });
       });
     };
     this.inflight = commit();
@@ -389,14 +507,13 @@ export class JobObject extends DurableObject<Env> {
     } finally {
       this.inflight = null;
     }
-    await this.afterBatch();
+    await this.announceProgress(this.load()!);
   }
 
   /** Arms the next alarm, or completes the job when nothing is left. */
   private async afterBatch(): Promise<void> {
     const s = this.load()!;
     if (s.status !== "processing") return;
-    await this.announceProgress(s);
     if (s.cursor < s.total) {
       await this.armAt(Date.now());
       return;
@@ -561,22 +678,6 @@ export class JobObject extends DurableObject<Env> {
     } catch (err) {
       console.error(JSON.stringify({ msg: "slot release failed", job: s.id, error: String(err) }));
     }
-  }
-
-  private readInput(positions: number[]): { position: number; email: string; extra: string | null }[] {
-    const out: { position: number; email: string; extra: string | null }[] = [];
-    // Bound parameters are limited per statement: read in slices.
-    for (let i = 0; i < positions.length; i += 90) {
-      const part = positions.slice(i, i + 90);
-      const rows = this.sql
-        .exec<{ position: number; email: string; extra: string | null }>(
-          `SELECT position, email, extra FROM input WHERE position IN (${part.map(() => "?").join(",")}) ORDER BY position`,
-          ...part,
-        )
-        .toArray();
-      out.push(...rows);
-    }
-    return out;
   }
 
   private apply(s: JobState, event: JobEvent, fields: Partial<JobState> = {}): JobState {
