@@ -69,6 +69,11 @@ export function errorTotal(r: LoadReport): number {
   return r.polls.errors + r.polls.dropped + r.creates.errors + r.jobs.endedNotCompleted.length;
 }
 
+/** Jobs are meant to finish and be replaced; a window in which none finished means they were starved. */
+export function jobsStarved(r: LoadReport): boolean {
+  return r.jobs.completedInWindow === 0;
+}
+
 export function printReport(r: LoadReport): void {
   const line = "─".repeat(86);
   const t = r.target;
@@ -115,10 +120,13 @@ export function printReport(r: LoadReport): void {
     console.log(`jobs that ended other than completed: ${JSON.stringify(j.endedNotCompleted)}`);
   console.log("wrangler logs:");
   for (const scan of r.logs) console.log(`  ${formatScan(scan)}`);
+  if (jobsStarved(r))
+    console.log(
+      `WARNING: no job completed in the ${t.durationMs / 1000} s window: the jobs verified ${j.addressesDoneInWindow} addresses in all while the polls ran`,
+    );
   const errors = errorTotal(r);
-  console.log(
-    `${errors ? `LOAD: ${errors} errors/drops (goal 0)` : "LOAD: 0 errors"} — results in ${r.workDir}\n${line}`,
-  );
+  const verdict = errors ? `LOAD: ${errors} errors/drops (goal 0)` : "LOAD: 0 errors";
+  console.log(`${verdict}${jobsStarved(r) ? ", no job completed" : ""} — results in ${r.workDir}\n${line}`);
 }
 
 export async function writeReport(r: LoadReport): Promise<string> {

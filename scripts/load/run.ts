@@ -28,7 +28,7 @@ import { Deadline, percentile, stopwatchLog, waitFor } from "../lib/time";
 import { scanLog } from "../lib/wrangler-logs";
 import { JobPool } from "./job-pool";
 import { openLoop } from "./open-loop";
-import { errorTotal, type LoadReport, phaseFigures, printReport, writeReport } from "./report";
+import { errorTotal, jobsStarved, type LoadReport, phaseFigures, printReport, writeReport } from "./report";
 
 /** Raised for this run only: the defaults would (rightly) throttle it. */
 const LOAD_VARS = { RATE_LIMIT_PER_MINUTE: "100000", MAX_RUNNING_JOBS: "20" };
@@ -152,9 +152,9 @@ async function main(): Promise<number> {
   const file = await writeReport(report);
   printReport(report);
   log(`results written to ${file}`);
-  const errors = errorTotal(report);
-  if (!errors && !args.has("keep")) await discardState(stack);
-  return errors ? 1 : 0;
+  const failed = errorTotal(report) > 0 || jobsStarved(report);
+  if (!failed && !args.has("keep")) await discardState(stack);
+  return failed ? 1 : 0;
 }
 
 /** Addresses processed so far by these jobs (one GET ?include=details each, outside the window). */

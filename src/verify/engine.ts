@@ -1,5 +1,5 @@
-import { Semaphore } from "../mx/semaphore";
 import type { MxProbeRequest, MxProbeResult } from "../mx/protocol";
+import { Semaphore } from "../mx/semaphore";
 import { checkLists } from "./lists";
 import { checkSyntax } from "./syntax";
 import type { CheckResults, DnsResult, SmtpResult } from "./types";
@@ -54,8 +54,17 @@ export async function streamChecks(
   const byDomain = new Map<string, { index: number; check: CheckResults }[]>();
   emails.forEach((email, index) => {
     const syntax = checkSyntax(email);
-    const check: CheckResults = { syntax, flags: checkLists(syntax), dns: null, smtp: null, smtpDisabled: !deps.probe };
-    if (!syntax.valid || syntax.ipLiteral) return emit(index, check);
+    const check: CheckResults = {
+      syntax,
+      flags: checkLists(syntax),
+      dns: null,
+      smtp: null,
+      smtpDisabled: !deps.probe,
+    };
+    if (!syntax.valid || syntax.ipLiteral) {
+      emit(index, check);
+      return;
+    }
     const group = byDomain.get(syntax.asciiDomain) ?? [];
     group.push({ index, check });
     byDomain.set(syntax.asciiDomain, group);
@@ -78,7 +87,9 @@ export async function streamChecks(
       const addresses = [...new Set(toProbe.map((item) => item.check.syntax.address))];
       let results: Record<string, SmtpResult>;
       try {
-        ({ results } = await probeLimit.run(() => probe(primary.host, { domain, hosts: dns.hosts, addresses })));
+        ({ results } = await probeLimit.run(() =>
+          probe(primary.host, { domain, hosts: dns.hosts, addresses }),
+        ));
       } catch (err) {
         // The MX object or the prober failed: an honest unknown, never a guess.
         const failed: SmtpResult = { status: "error", reply: null, mxHost: primary.host, catchAll: null };
