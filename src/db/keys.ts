@@ -19,12 +19,34 @@ export async function createApiKey(db: Db, account: string): Promise<CreatedKey>
   return { id, account, key, created_at: new Date(now).toISOString() };
 }
 
+export interface KeyOwner {
+  accountId: string;
+  keyId: string;
+}
+
+/**
+ * Keys verified recently, by hash, per isolate: a client polling a job does
+ * not cost a D1 read per request. Keys cannot be revoked, and the entries
+ * expire after a minute anyway. Misses are not cached.
+ */
+const verified = new Map<string, { owner: KeyOwner; expires: number }>();
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
 /** The key's id and account, or null. The lookup is by hash; the key itself never touches the database. */
-export async function accountForKey(
-  db: Db,
-  key: string,
-): Promise<{ accountId: string; keyId: string } | null> {
+export async function accountForKey(db: Db, key: string): Promise<KeyOwner | null> {
   const hash = await sha256Hex(key);
+  const hit = verified.get(hash);
+  if (hit && hit.expires > Date.now()) return hit.owner;
+  const owner = await lookupKey(db, hash);
+  if (owner) {
+    if (verified.size >= VERIFIED_MAX) verified.clear();
+    verified.set(hash, { owner, expires: Date.now() + VERIFIED_TTL_MS });
+  }
+  return owner;
+}
+
+async function lookupKey(db: Db, hash: string): Promise<KeyOwner | null> {
   const rows = await db
     .select({ id: apiKeys.id, accountId: apiKeys.accountId, keyHash: apiKeys.keyHash })
     .from(apiKeys)
