@@ -1,10 +1,13 @@
 // mailvet is being edited while the bench runs, and `wrangler dev` rebuilds
-// and restarts on every saved file, which would reset the very jobs being
-// timed. So the bench runs a copy of the sources taken at start, and records
+// and restarts workerd whenever a bundled file changes (sources, or any
+// package in node_modules after an npm install), dropping the job's
+// in-flight batch. So the bench runs a copy taken at start: the sources
+// copied, node_modules hard-linked (instant, no space; npm replaces files
+// rather than rewriting them, so the copy keeps the old ones). It records
 // which commit (and how many uncommitted changes) it measured.
 
 import { execFileSync } from "node:child_process";
-import { cp, mkdir, symlink } from "node:fs/promises";
+import { cp, mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 
 const COPIED = ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"];
@@ -20,8 +23,22 @@ export async function snapshotApp(repoDir: string, into: string): Promise<Snapsh
   const dir = join(into, "app");
   await mkdir(dir, { recursive: true });
   for (const name of COPIED) await cp(join(repoDir, name), join(dir, name), { recursive: true });
-  await symlink(join(repoDir, "node_modules"), join(dir, "node_modules"), "dir");
+  await linkNodeModules(join(repoDir, "node_modules"), join(dir, "node_modules"));
   return { dir, ...gitState(repoDir) };
+}
+
+/** A hard-linked copy where the file system allows it, else a symlink (then npm installs reach the run). */
+async function linkNodeModules(from: string, to: string): Promise<void> {
+  try {
+    execFileSync("cp", ["-al", from, to]);
+    // Caches are written in place: a hard link would carry those writes back to the original.
+    for (const cache of [".cache", ".mf", ".vite", ".vitest-cache"]) {
+      await rm(join(to, cache), { recursive: true, force: true });
+    }
+  } catch {
+    await rm(to, { recursive: true, force: true });
+    await symlink(from, to, "dir");
+  }
 }
 
 function gitState(repoDir: string): { commit: string; uncommitted: number } {

@@ -26,6 +26,8 @@ const LOG_PATTERNS: Record<string, RegExp> = {
   "mirror failed": /"msg":"mirror failed"/,
   "uncaught exception": /Uncaught|uncaught exception/i,
   "status 5xx": /"status":5\d\d/,
+  // wrangler restarted workerd (a watched file changed): in-flight work was dropped.
+  "wrangler reload": /Reloading local server/,
 };
 
 export async function readWorkerLog(

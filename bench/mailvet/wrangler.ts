@@ -4,7 +4,7 @@
 // download (each would otherwise try a public host).
 
 import type { ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -33,21 +33,19 @@ const ADMIN_TOKEN = "dev-admin-token";
 
 export async function startMailvet(opts: MailvetStart): Promise<Mailvet> {
   const env = await quietEnv(opts);
-  const wrangler = join(opts.appDir, "node_modules", "wrangler", "bin", "wrangler.js");
   const log = createWriteStream(opts.logFile, { flags: "w" });
+  const once = (what: string, args: string[]) => runOnce(what, args, opts, env, log);
 
   opts.log("mailvet: applying D1 migrations");
-  const migrate = spawnOwned(
-    "wrangler d1 migrations",
-    opts.node,
-    [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", opts.stateDir],
-    { cwd: opts.appDir, env, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  migrate.child.stdout?.pipe(log, { end: false });
-  migrate.child.stderr?.pipe(log, { end: false });
-  const code = await exitCode(migrate.child, 120_000);
-  await migrate.stop();
-  if (code !== 0) throw new Error(`wrangler d1 migrations apply exited with ${code}; see ${opts.logFile}`);
+  await once("wrangler d1 migrations apply", [
+    "d1",
+    "migrations",
+    "apply",
+    "DB",
+    "--local",
+    "--persist-to",
+    opts.stateDir,
+  ]);
 
   const port = await freePort();
   const varArgs = Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
@@ -55,7 +53,7 @@ export async function startMailvet(opts: MailvetStart): Promise<Mailvet> {
     "wrangler dev",
     opts.node,
     [
-      wrangler,
+      wranglerBin(opts.appDir),
       "dev",
       "--ip",
       "127.0.0.1",
@@ -92,6 +90,30 @@ export async function startMailvet(opts: MailvetStart): Promise<Mailvet> {
   }
 }
 
+function wranglerBin(appDir: string): string {
+  return join(appDir, "node_modules", "wrangler", "bin", "wrangler.js");
+}
+
+/** Runs one wrangler command to its end (2 minutes at most), its output into the log. */
+async function runOnce(
+  what: string,
+  args: string[],
+  opts: MailvetStart,
+  env: NodeJS.ProcessEnv,
+  log: WriteStream,
+): Promise<void> {
+  const run = spawnOwned(what, opts.node, [wranglerBin(opts.appDir), ...args], {
+    cwd: opts.appDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  run.child.stdout?.pipe(log, { end: false });
+  run.child.stderr?.pipe(log, { end: false });
+  const code = await exitCode(run.child, 120_000);
+  await run.stop();
+  if (code !== 0) throw new Error(`${what} exited with ${code}; see ${opts.logFile}`);
+}
+
 /** The child's environment: Node 22 first on PATH, and every wrangler call home switched off. */
 async function quietEnv(opts: MailvetStart): Promise<NodeJS.ProcessEnv> {
   const tmp = join(opts.stateDir, "..", "wrangler-tmp");
@@ -99,11 +121,10 @@ async function quietEnv(opts: MailvetStart): Promise<NodeJS.ProcessEnv> {
   const pkg = JSON.parse(
     await readFile(join(opts.appDir, "node_modules", "wrangler", "package.json"), "utf8"),
   );
-  const version = String(pkg.version);
   await mkdir(join(tmp, "update-check"), { recursive: true });
   await writeFile(
     join(tmp, "update-check", "wrangler-latest.json"),
-    JSON.stringify({ latest: version, lastUpdate: Date.now() + 24 * 3600_000 }),
+    JSON.stringify({ latest: String(pkg.version), lastUpdate: Date.now() + 24 * 3600_000 }),
   );
   const binDir = join(opts.appDir, "node_modules", ".bin");
   return {
