@@ -43,7 +43,7 @@ for (const [location, meta] of Object.entries(pkgs)) {
     // The nearest copy on the resolution path decides; a copy of another version does not count.
     const nearest = candidates.find((c) => pkgs[c]);
     if (nearest && pkgs[nearest].version === version) continue;
-    if (nearest && nearest.startsWith(folder)) continue;
+    if (nearest?.startsWith(folder)) continue;
     const { os, cpu, libc } = platformOf(name);
     if (!os) continue;
     pkgs[`${folder}${name}`] = {
