@@ -28,6 +28,8 @@ export interface BenchOptions {
     smtpTimeoutMs: number;
     /** Seconds mailvet waits before re-asking a greylisted address; null = the world's greylist delay. */
     greylistRetrySeconds: number | null;
+    /** MX_BACKOFF_SECONDS after a 421; null = mailvet's own default. */
+    mxBackoffSeconds: number | null;
     jobTimeoutMs: number;
     cancelRuns: number;
     cancelListSize: number;
@@ -63,6 +65,7 @@ mailvet:
   --batch-size N           BATCH_SIZE (default: mailvet's own)
   --smtp-timeout-ms 10000  SMTP_REPLY_TIMEOUT_MS (the baseline's fixed timeout is 10 s)
   --greylist-retry-s N     GREYLIST_DELAY_SECONDS (default: the world's greylist delay)
+  --mx-backoff-s N         MX_BACKOFF_SECONDS, the pause after a 421 (default: mailvet's own)
   --job-timeout-min 90     give up on a job after this long
   --cancel-runs 5          fresh jobs canceled mid-flight for the cancel latency
   --page-runs 7            requests per page for the page latency
@@ -97,6 +100,7 @@ export function readOptions(argv: string[]): BenchOptions {
       "batch-size": { type: "string" },
       "smtp-timeout-ms": { type: "string", default: "10000" },
       "greylist-retry-s": { type: "string" },
+      "mx-backoff-s": { type: "string" },
       "job-timeout-min": { type: "string", default: "90" },
       "cancel-runs": { type: "string", default: "5" },
       "cancel-list-size": { type: "string", default: "2000" },
@@ -149,6 +153,7 @@ export function readOptions(argv: string[]): BenchOptions {
       greylistRetrySeconds: values["greylist-retry-s"]
         ? num("greylist-retry-s", values["greylist-retry-s"])
         : null,
+      mxBackoffSeconds: values["mx-backoff-s"] ? num("mx-backoff-s", values["mx-backoff-s"]) : null,
       jobTimeoutMs: num("job-timeout-min", values["job-timeout-min"], 1) * 60_000,
       cancelRuns: num("cancel-runs", values["cancel-runs"]),
       cancelListSize: num("cancel-list-size", values["cancel-list-size"], 1),

@@ -42,6 +42,9 @@ export async function measureMailvet(
     // The API's own per-key request limit is not what this bench measures.
     RATE_LIMIT_PER_MINUTE: "1000000",
     ...(opts.mailvet.batchSize ? { BATCH_SIZE: String(opts.mailvet.batchSize) } : {}),
+    ...(opts.mailvet.mxBackoffSeconds !== null
+      ? { MX_BACKOFF_SECONDS: String(opts.mailvet.mxBackoffSeconds) }
+      : {}),
   };
   const logFile = join(ctx.worldDir, "wrangler.log");
   const mailvet = await startMailvet({
