@@ -57,6 +57,8 @@ export async function pageResults(
   jobId: string,
   req: PageRequest,
   classes?: string[],
+  /** Whether to look for a previous page (one more query); streams that only go forward skip it. */
+  withPrev = true,
 ): Promise<Page> {
   const filter = classes?.length ? inArray(results.result, classes) : undefined;
   if (req.before !== undefined) {
@@ -78,7 +80,7 @@ export async function pageResults(
     .limit(req.size + 1);
   const page = rows.slice(0, req.size);
   let hasPrev = false;
-  if (req.after !== undefined) {
+  if (withPrev && req.after !== undefined) {
     const first = page[0]?.position ?? req.after + 1;
     hasPrev = await existsBefore(db, jobId, first, filter);
   }
@@ -122,7 +124,7 @@ export async function* resultPages(
 ): AsyncGenerator<ResultRow[]> {
   let after = -1;
   for (;;) {
-    const page = await pageResults(db, jobId, { size, after }, classes);
+    const page = await pageResults(db, jobId, { size, after }, classes, false);
     if (page.rows.length) yield page.rows;
     if (!page.hasNext) return;
     after = page.rows[page.rows.length - 1]!.position;
