@@ -47,3 +47,26 @@ export function readConfig(env: Env): Config {
 
 /** Largest number of addresses one job accepts. */
 export const MAX_JOB_EMAILS = 100_000;
+
+/** The SMTP conversation's settings, shared by host objects and direct validation. */
+export function readSmtpConfig(env: Env) {
+  return {
+    port: int(env.SMTP_PORT, 25, 1),
+    heloName: env.SMTP_HELO_NAME,
+    mailFrom: env.SMTP_MAIL_FROM,
+    connectTimeoutMs: int(env.SMTP_CONNECT_TIMEOUT_MS, 10_000, 1),
+    replyTimeoutMs: int(env.SMTP_REPLY_TIMEOUT_MS, 30_000, 1),
+  };
+}
+
+/** Politeness per mail host. */
+export function readHostConfig(env: Env) {
+  return {
+    /** Sessions at once at most, before what the host teaches us. */
+    concurrency: int(env.MX_CONCURRENCY, 4, 1),
+    /** The longest a throttling host is left alone before we try again. */
+    backoffCeilingMs: int(env.MX_BACKOFF_SECONDS, 60, 1) * 1000,
+    /** The longest wait between two re-checks of a greylisted address. */
+    greylistCeilingMs: int(env.GREYLIST_DELAY_SECONDS, 60, 1) * 1000,
+  };
+}

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { readConfig } from "../src/config";
-import { engineDeps, newResolver } from "../src/verify/deps";
+import { engineDeps } from "../src/verify/deps";
 import { checkAddresses } from "../src/verify/engine";
 import { verdict } from "../src/verify/verdict";
 import { createJob, newAccount, waitForJob } from "./helpers";
@@ -121,7 +121,7 @@ describe("SMTP_MODE=off", () => {
   it("gives DNS-level verdicts only, honestly unknown for mailboxes", async () => {
     const cfg = { ...readConfig(env), smtpMode: "off" as const };
     const emails = ["alice@normal.test", "x@nullmx.test", "x@no-such-domain.test", "x@mailinator.com"];
-    const checks = await checkAddresses(emails, engineDeps(env, cfg, newResolver(cfg)));
+    const checks = await checkAddresses(emails, engineDeps(env, cfg));
     expect(checks.map((c) => verdict(c)).map((v) => [v.result, v.reason])).toEqual([
       ["unknown", "smtp_not_checked"],
       ["undeliverable", "null_mx"],

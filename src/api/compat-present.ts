@@ -37,6 +37,7 @@ const DESCRIPTION: Record<string, string> = {
   mailbox_disabled: "mailbox_disabled",
   mailbox_full: "mailbox_full",
   catch_all: "catch_all",
+  catch_all_unknown: "catch_all",
   disposable: "disposable_email",
 };
 

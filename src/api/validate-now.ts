@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { readConfig } from "../config";
-import { engineDeps, newResolver } from "../verify/deps";
+import { engineDeps } from "../verify/deps";
 import { verdictDetail } from "../verify/detail";
 import { checkAddresses } from "../verify/engine";
 import { isSafeText } from "../verify/syntax";
@@ -45,7 +45,7 @@ export async function validateNow(c: Context<AppEnv>) {
   }
   const emails = "emails" in parsed.data ? parsed.data.emails : [parsed.data.email];
   const cfg = readConfig(c.env);
-  const checks = await checkAddresses(emails, engineDeps(c.env, cfg, newResolver(cfg)));
+  const checks = await checkAddresses(emails, engineDeps(c.env, cfg));
   return c.json(
     checks.map((check, i) => {
       const v = verdict(check);

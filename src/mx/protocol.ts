@@ -1,10 +1,56 @@
-// What crosses the boundaries of the MX object: its RPC shape (the job calls
-// `probe`), and the JSON the relay mode sends to the prober. Types only, so the
-// job, the MX object and the Node prober can all import it.
+// What crosses the boundaries of a host object: the recipients a job hands
+// it, the answers it hands back, and the JSON of a relayed session. Types
+// only, so the job, the host object and the Node prober can all import it.
 
 import type { MxHost, SmtpResult } from "../verify/types";
+import type { SessionEnd, SessionTarget } from "../verify/smtp-session";
 
-/** One domain's addresses, for the MX object named after the domain's primary MX host. */
+/** One address of one job, queued at the host that serves its domain. */
+export interface HostRecipient {
+  job: string;
+  /** The address's input position in its job: the key of its answer. */
+  position: number;
+  /** On the wire form (local@asciiDomain). */
+  address: string;
+  /** A-label domain, lower case. */
+  domain: string;
+  /** This host as the domain names it, reported as the answer's MX host. */
+  mx: MxHost;
+  /** The domain's next exchangers, in preference order, for when this host is down. */
+  fallback: MxHost[];
+  /** Only the domain's catch-all status is wanted (disposable domains): the address itself is never sent. */
+  probeOnly: boolean;
+  /** After this, "ask again later" becomes the final answer. */
+  deadlineAt: number;
+}
+
+/** A final SMTP answer for one input position of a job. */
+export interface HostAnswer {
+  position: number;
+  smtp: SmtpResult;
+}
+
+/** The job's word back: stop means the job no longer wants answers (canceled, deleted, finished). */
+export interface ReportAck {
+  stop: boolean;
+}
+
+/** POST {PROBER_URL}/session, authenticated with `Authorization: Bearer <PROBER_SECRET>`: one session. */
+export interface RelaySessionRequest {
+  targets: SessionTarget[];
+  /** In order; the prober sends them in transactions of at most `maxRcpts` in all. */
+  recipients: string[];
+  maxRcpts: number;
+}
+
+export interface RelaySessionResponse {
+  answers: { address: string; status: SmtpResult["status"]; reply: NonNullable<SmtpResult["reply"]> }[];
+  end: SessionEnd;
+}
+
+// ── Whole-domain probes: direct validation of a few addresses (POST {PROBER_URL}/probe) ──
+
+/** One domain's addresses, probed in one go. */
 export interface MxProbeRequest {
   /** A-label domain, lower case. */
   domain: string;

@@ -1,5 +1,6 @@
 // The prober: a small HTTP service for a host with port 25 open, running the
-// same probeDomain as the Worker. The MX object (SMTP_MODE=relay) POSTs a
+// same SMTP code as the Worker. Host objects (SMTP_MODE=relay) POST one
+// session at a time to /session; direct validation POSTs a
 // batch of domains to /probe with the shared secret; the answers come back in
 // order. Politeness per MX host is enforced here too, across calls.
 
@@ -7,9 +8,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import type { RelayResponseBody } from "../mx/protocol";
-import { KeyedSemaphore } from "../mx/semaphore";
+import type { RelayResponseBody, RelaySessionResponse } from "../mx/protocol";
+import pLimit, { type LimitFunction } from "p-limit";
 import { probeDomain, type SmtpConfig } from "../verify/smtp";
+import { runSession } from "../verify/smtp-session";
 import { connectNodeSocket } from "./node-socket";
 
 export interface ProberOptions {
@@ -55,10 +57,35 @@ const requestSchema = z.object({
     .max(1000),
 });
 
+const sessionSchema = z.object({
+  targets: z
+    .array(z.object({ host: z.string().min(1).max(253), ip: ipAddress }))
+    .min(1)
+    .max(16),
+  recipients: z.array(z.string().min(1).max(1024)).min(1).max(1000),
+  maxRcpts: z.number().int().min(1).max(1000),
+});
+
+/** At most `limit` tasks at once per key (a mail server), across calls. */
+function keyedLimit(limit: number) {
+  const byKey = new Map<string, LimitFunction>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    let run = byKey.get(key);
+    if (!run) {
+      run = pLimit(limit);
+      byKey.set(key, run);
+    }
+    const limiter = run;
+    return limiter(task).finally(() => {
+      if (limiter.activeCount === 0 && limiter.pendingCount === 0) byKey.delete(key);
+    });
+  };
+}
+
 export async function startProber(opts: ProberOptions): Promise<{ port: number; close(): Promise<void> }> {
   if (!opts.secret) throw new Error("the prober needs a secret");
   const smtp: SmtpConfig = { ...opts.smtp };
-  const perMx = new KeyedSemaphore(opts.mxConcurrency ?? 4);
+  const perMx = keyedLimit(opts.mxConcurrency ?? 4);
   const expected = digest(`Bearer ${opts.secret}`);
 
   const server = createServer((req, res) => {
@@ -76,7 +103,7 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
         return reply(res, 405, { error: "method not allowed" });
       return reply(res, 200, { ok: true });
     }
-    if (path !== "/probe") return reply(res, 404, { error: "not found" });
+    if (path !== "/probe" && path !== "/session") return reply(res, 404, { error: "not found" });
     if (req.method !== "POST") return reply(res, 405, { error: "method not allowed" });
     // Compared as fixed-length digests so neither content nor length leaks through timing.
     if (!timingSafeEqual(digest(req.headers.authorization ?? ""), expected)) {
@@ -91,6 +118,7 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
     } catch {
       return reply(res, 400, { error: "body is not JSON" });
     }
+    if (path === "/session") return session(json, req, res);
     const parsed = requestSchema.safeParse(json);
     if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
 
@@ -98,10 +126,42 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
       parsed.data.requests.map((request) => {
         const mxKey =
           [...request.hosts].sort((a, b) => a.preference - b.preference)[0]?.host ?? request.domain;
-        return perMx.run(mxKey, () => probeDomain(request, smtp, connectNodeSocket));
+        return perMx(mxKey, () => probeDomain(request, smtp, connectNodeSocket));
       }),
     );
     const body: RelayResponseBody = { results };
+    reply(res, 200, body);
+  }
+
+  /**
+   * One SMTP session for a host object: its recipients in order, over as few
+   * transactions as the server allows. A caller that hangs up (a canceled
+   * job) stops the session before its next RCPT.
+   */
+  async function session(json: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const parsed = sessionSchema.safeParse(json);
+    if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
+    const { targets, recipients, maxRcpts } = parsed.data;
+    let gone = false;
+    res.once("close", () => {
+      gone = !res.writableFinished;
+    });
+    const queue = [...recipients];
+    const answers: RelaySessionResponse["answers"] = [];
+    const end = await perMx(targets[0]!.ip, () =>
+      runSession(
+        {
+          targets,
+          maxRcpts,
+          next: (room) => queue.splice(0, room),
+          answer: (address, status, replyText) => answers.push({ address, status, reply: replyText }),
+          live: () => !gone && !req.destroyed,
+        },
+        smtp,
+        connectNodeSocket,
+      ),
+    );
+    const body: RelaySessionResponse = { answers, end: { ...end, unanswered: [...end.unanswered, ...queue] } };
     reply(res, 200, body);
   }
 

@@ -1,22 +1,38 @@
+import pLimit from "p-limit";
 import type { Config } from "../config";
-import { cacheApiDnsCache, DnsResolver } from "./dns";
-import { type EngineDeps, engineLimits } from "./engine";
+import { readSmtpConfig } from "../config";
+import { RelayClient } from "../mx/relay";
+import { cacheApiDnsCache, DnsResolver, type QueryLimiter } from "./dns";
+import type { EngineDeps } from "./engine";
+import { probeDomain } from "./smtp";
+import { connectSocket } from "./smtp-socket";
 
-// Wires the engine to the runtime: DoH through fetch with the Cache API as the
-// cross-job DNS cache, SMTP through the Durable Object that owns each MX host.
+// Wires the engine to the runtime for direct validation: DoH through fetch
+// with the Cache API as the cross-job DNS cache, SMTP over a socket (direct)
+// or through the prober (relay). Every outgoing connection of the request
+// shares one bound of 6, the platform's limit per invocation.
 
-export function newResolver(cfg: Config): DnsResolver {
+const OUTBOUND = 6;
+
+export function newResolver(cfg: Config, limiter?: QueryLimiter): DnsResolver {
   return new DnsResolver({
     dohUrl: cfg.dohUrl,
     timeoutMs: cfg.dnsTimeoutMs,
     sharedCache: cacheApiDnsCache(caches.default),
+    limiter,
   });
 }
 
-export function engineDeps(env: Env, cfg: Config, dns: DnsResolver): EngineDeps {
-  const deps: EngineDeps = { resolve: (domain) => dns.resolve(domain), ...engineLimits() };
-  if (cfg.smtpMode !== "off") {
-    deps.probe = (primaryMx, req) => env.MX.get(env.MX.idFromName(primaryMx)).probe(req);
+export function engineDeps(env: Env, cfg: Config): EngineDeps {
+  const outbound = pLimit(OUTBOUND);
+  const dns = newResolver(cfg, outbound);
+  const deps: EngineDeps = { resolve: (domain) => dns.resolve(domain), outbound };
+  const smtp = readSmtpConfig(env);
+  if (cfg.smtpMode === "direct") {
+    deps.probe = async (_mx, req) => probeDomain({ ...req, catchAllKnown: null }, smtp, connectSocket);
+  } else if (cfg.smtpMode === "relay") {
+    const relay = new RelayClient({ url: env.PROBER_URL, secret: env.PROBER_SECRET ?? "", smtp });
+    deps.probe = async (_mx, req) => relay.probe({ ...req, catchAllKnown: null });
   }
   return deps;
 }

@@ -332,6 +332,8 @@ export interface DnsResolverOptions {
   method?: "GET" | "POST";
   /** DoH requests in flight across all of this resolver's lookups. */
   maxParallelQueries?: number;
+  /** Runs each DoH request: a caller's own limiter, shared with its other outgoing calls. */
+  limiter?: QueryLimiter;
 }
 
 /**
@@ -348,7 +350,7 @@ export class DnsResolver {
   private readonly limiter: QueryLimiter;
 
   constructor(private readonly opts: DnsResolverOptions) {
-    this.limiter = queryLimiter(opts.maxParallelQueries ?? MAX_PARALLEL_QUERIES);
+    this.limiter = opts.limiter ?? queryLimiter(opts.maxParallelQueries ?? MAX_PARALLEL_QUERIES);
   }
 
   resolve(domain: string): Promise<DnsResult> {

@@ -1,33 +1,25 @@
 import type { MxProbeRequest, MxProbeResult } from "../mx/protocol";
-import { Semaphore } from "../mx/semaphore";
+import pLimit, { type LimitFunction } from "p-limit";
 import { checkLists } from "./lists";
 import { checkSyntax } from "./syntax";
 import type { CheckResults, DnsResult, SmtpResult } from "./types";
 
 // Runs the checks for a batch of addresses: syntax and lists locally, DNS once
-// per domain, SMTP once per domain through the object that owns its MX host.
+// per domain, SMTP once per domain in one conversation. Jobs do not come
+// here: they queue their addresses at host objects (src/job/dispatch.ts).
+// This serves direct validation of a few addresses.
 // I/O comes in through `deps`, so this file only orders the work.
 
 export interface EngineDeps {
   resolve(domain: string): Promise<DnsResult>;
-  /** Probes one domain's mailboxes through the MX object of its primary MX; absent when SMTP is off. */
+  /** Probes one domain's mailboxes; absent when SMTP is off. */
   probe?: (primaryMx: string, req: MxProbeRequest) => Promise<MxProbeResult>;
-  /**
-   * Caps shared by every batch that uses these deps: DoH lookups (a Worker
-   * invocation has 6 outgoing connections) and MX objects called at once
-   * (each runs its own sockets under its own politeness cap).
-   */
-  dnsLimit?: Semaphore;
-  probeLimit?: Semaphore;
+  /** Runs each probe: the invocation's bound on outgoing connections (the resolver shares it). */
+  outbound?: LimitFunction;
 }
 
-const DNS_PARALLEL = 4;
-const PROBE_PARALLEL = 32;
-
-/** Fresh caps, to share between the batches of one job run. */
-export function engineLimits(): Pick<EngineDeps, "dnsLimit" | "probeLimit"> {
-  return { dnsLimit: new Semaphore(DNS_PARALLEL), probeLimit: new Semaphore(PROBE_PARALLEL) };
-}
+/** A Worker invocation may hold 6 outgoing connections at once. */
+const OUTBOUND = 6;
 
 /** Checks every address and returns the results in input order. */
 export async function checkAddresses(emails: readonly string[], deps: EngineDeps): Promise<CheckResults[]> {
@@ -49,8 +41,7 @@ export async function streamChecks(
   deps: EngineDeps,
   emit: (index: number, check: CheckResults) => void,
 ): Promise<void> {
-  const dnsLimit = deps.dnsLimit ?? new Semaphore(DNS_PARALLEL);
-  const probeLimit = deps.probeLimit ?? new Semaphore(PROBE_PARALLEL);
+  const outbound = deps.outbound ?? pLimit(OUTBOUND);
   const byDomain = new Map<string, { index: number; check: CheckResults }[]>();
   emails.forEach((email, index) => {
     const syntax = checkSyntax(email);
@@ -72,7 +63,7 @@ export async function streamChecks(
 
   await Promise.all(
     [...byDomain].map(async ([domain, group]) => {
-      const dns = await dnsLimit.run(() => deps.resolve(domain));
+      const dns = await deps.resolve(domain);
       const toProbe: typeof group = [];
       for (const item of group) {
         item.check.dns = dns;
@@ -87,11 +78,9 @@ export async function streamChecks(
       const addresses = [...new Set(toProbe.map((item) => item.check.syntax.address))];
       let results: Record<string, SmtpResult>;
       try {
-        ({ results } = await probeLimit.run(() =>
-          probe(primary.host, { domain, hosts: dns.hosts, addresses }),
-        ));
+        ({ results } = await outbound(() => probe(primary.host, { domain, hosts: dns.hosts, addresses })));
       } catch (err) {
-        // The MX object or the prober failed: an honest unknown, never a guess.
+        // The prober or the socket layer failed: an honest unknown, never a guess.
         const failed: SmtpResult = { status: "error", reply: null, mxHost: primary.host, catchAll: null };
         results = Object.fromEntries(addresses.map((a) => [a, failed]));
         console.error(JSON.stringify({ msg: "probe failed", domain, error: String(err) }));

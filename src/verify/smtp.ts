@@ -392,7 +392,7 @@ function newSession(conn: SmtpConnection, host: string): Session {
 }
 
 /** A session-level "no" (banner, EHLO, MAIL FROM): says nothing of any mailbox. */
-function refusalStatus(reply: SmtpReply): MailboxStatus {
+export function refusalStatus(reply: SmtpReply): MailboxStatus {
   if (reply.code === 421) return "rate_limited";
   if (reply.code >= 400 && reply.code < 500) return "greylisted";
   return "blocked";
@@ -402,7 +402,7 @@ function ioStatus(err: unknown, otherwise: MailboxStatus): MailboxStatus {
   return err instanceof SmtpIoError && err.kind === "timeout" ? "timeout" : otherwise;
 }
 
-function hasExtension(ehlo: SmtpReply, keyword: string): boolean {
+export function hasExtension(ehlo: SmtpReply, keyword: string): boolean {
   // The first line is the greeting; each further line is one extension.
   return ehlo.text
     .split("\n")
@@ -410,11 +410,11 @@ function hasExtension(ehlo: SmtpReply, keyword: string): boolean {
     .some((line) => line.trim().split(/\s+/)[0]?.toUpperCase() === keyword);
 }
 
-function oneLine(reply: SmtpReply): SmtpReply {
+export function oneLine(reply: SmtpReply): SmtpReply {
   return { ...reply, text: reply.text.replace(/\s*\n\s*/g, " ").trim() };
 }
 
-function isSafeForSmtp(address: string): boolean {
+export function isSafeForSmtp(address: string): boolean {
   try {
     assertSafeForSmtp(address);
     return true;
@@ -423,7 +423,7 @@ function isSafeForSmtp(address: string): boolean {
   }
 }
 
-async function safeClose(conn: SmtpConnection): Promise<void> {
+export async function safeClose(conn: SmtpConnection): Promise<void> {
   try {
     await conn.close();
   } catch {

@@ -14,6 +14,7 @@ export type Reason =
   | "dns_error" // SERVFAIL, timeout, malformed answer
   | "disposable"
   | "catch_all"
+  | "catch_all_unknown" // accepted, but whether the domain accepts every address could not be learned
   | "mailbox_not_found" // 550 5.1.1, M365 5.4.1
   | "mailbox_disabled" // 5.2.1
   | "mailbox_full" // 552, 5.2.2, 4.2.2
@@ -105,7 +106,8 @@ export interface SmtpResult {
   mxHost: string | null;
   /**
    * Whether the domain accepts any recipient: true or false when probed
-   * (or known from cache), null when not probed.
+   * (or known from cache), null when it could not be learned. An accepted
+   * address with null is never called deliverable.
    */
   catchAll: boolean | null;
 }

@@ -7,6 +7,7 @@ import type { CheckResults, MailboxStatus, Reason, ResultClass, Verdict } from "
 const CLASS_OF: Record<Reason, ResultClass> = {
   accepted: "deliverable",
   catch_all: "risky",
+  catch_all_unknown: "risky",
   mailbox_full: "risky",
   disposable: "risky",
   invalid_syntax: "undeliverable",
@@ -31,6 +32,7 @@ const CLASS_OF: Record<Reason, ResultClass> = {
 const BASE_SCORE: Record<Reason, number> = {
   accepted: 100,
   catch_all: 55,
+  catch_all_unknown: 60,
   mailbox_full: 40,
   disposable: 30,
   greylisted: 50,
@@ -103,8 +105,12 @@ function reasonFor({ syntax, flags, dns, smtp, smtpDisabled }: CheckResults): Re
   if (flags.disposable) return "disposable";
   if (smtpDisabled || !smtp) return "smtp_not_checked";
   // The real address is asked before the catch-all probe, so a rejection of
-  // it stands even on a domain that accepts random names.
-  if (smtp.status === "exists") return smtp.catchAll === true ? "catch_all" : "accepted";
+  // it stands even on a domain that accepts random names. An acceptance is
+  // only worth something once we know the domain does not accept everything.
+  if (smtp.status === "exists") {
+    if (smtp.catchAll === true) return "catch_all";
+    return smtp.catchAll === false ? "accepted" : "catch_all_unknown";
+  }
   return REASON_OF_REPLY[smtp.status];
 }
 

@@ -87,7 +87,8 @@ export class WebhookOutbox {
   }
 
   /** Attempts every pending delivery that is due, and schedules the retries. */
-  async deliverDue(cfg: Config, now: number): Promise<void> {
+  /** `share` runs each attempt, so the caller can bound them with its other outgoing calls. */
+  async deliverDue(cfg: Config, now: number, share: <T>(task: () => Promise<T>) => Promise<T> = (task) => task()): Promise<void> {
     const due = this.sql
       .exec<{
         id: string;
@@ -104,7 +105,7 @@ export class WebhookOutbox {
     const resolve = dohAddressResolver(cfg.dohUrl, cfg.dnsTimeoutMs);
     for (let i = 0; i < due.length; i += PARALLEL) {
       await Promise.all(
-        due.slice(i, i + PARALLEL).map(async (d) => {
+        due.slice(i, i + PARALLEL).map((d) => share(async () => {
           // Checked again at every attempt: DNS may have changed since the URL was accepted.
           const guard = await checkWebhookUrl(d.url, { allowLoopback: cfg.webhookAllowLoopback, resolve });
           const outcome = guard.ok
@@ -156,7 +157,7 @@ export class WebhookOutbox {
           );
           if (outcome.disable && d.endpoint_id)
             await this.onDisable(d.endpoint_id, "410 Gone from the receiver");
-        }),
+        })),
       );
     }
   }

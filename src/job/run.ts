@@ -1,0 +1,73 @@
+// One alarm's worth of a job's work: hand waiting addresses to their hosts,
+// and record the answers that come back, in D1, in batches. It stops when
+// the job is done, when its time or its D1 query budget for this invocation
+// is spent (the next alarm goes on), or when only the hosts have work left.
+
+import { type DispatchDeps, dispatch } from "./dispatch";
+import type { JobStatus } from "./state";
+import { type AnsweredRow, Stage, type JobStore } from "./store";
+
+export interface RunDeps {
+  store: JobStore;
+  status(): JobStatus | null;
+  dispatch: DispatchDeps;
+  /** Records answered rows in D1; returns how many D1 statements that took. */
+  record(rows: AnsweredRow[]): Promise<number>;
+  /** Called before each dispatch and each record: where tests inject faults. */
+  checkpoint(stage: "dispatch" | "record"): void;
+  batchSize: number;
+}
+
+/** finished: every address is recorded. more: call again now. waiting: only the hosts have work. stopped: not processing. */
+export type RunEnd = "finished" | "more" | "waiting" | "stopped";
+
+/** Results wait at most this long for D1, unless enough of them are ready sooner. */
+const RECORD_EVERY_MS = 1000;
+const RECORD_MAX = 500;
+/** D1 allows 1,000 queries per invocation; leave room for the job's other writes. */
+const QUERY_BUDGET = 800;
+const IDLE_TICK_MS = 1000;
+
+export class JobRun {
+  private wakeUp: () => void = () => {};
+
+  constructor(private readonly deps: RunDeps) {}
+
+  /** Answers arrived: record them without waiting for the tick. */
+  wake(): void {
+    this.wakeUp();
+  }
+
+  async run(until: number): Promise<RunEnd> {
+    const { store } = this.deps;
+    let queries = 0;
+    let lastRecord = Date.now();
+    for (;;) {
+      if (this.deps.status() !== "processing") return "stopped";
+      const answered = store.count(Stage.Answered);
+      const waiting = store.any(Stage.Waiting);
+      const now = Date.now();
+      if (queries >= QUERY_BUDGET) return "more";
+      if (answered > 0 && (answered >= this.deps.batchSize || now - lastRecord >= RECORD_EVERY_MS || !waiting)) {
+        this.deps.checkpoint("record");
+        queries += await this.deps.record(store.answered(RECORD_MAX));
+        lastRecord = Date.now();
+        continue;
+      }
+      if (waiting && now < until) {
+        this.deps.checkpoint("dispatch");
+        await dispatch(store.waiting(this.deps.batchSize), this.deps.dispatch);
+        continue;
+      }
+      if (!waiting && answered === 0 && !store.any(Stage.AtHost)) return "finished";
+      if (now >= until) return waiting || answered > 0 ? "more" : "waiting";
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, IDLE_TICK_MS);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}

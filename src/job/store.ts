@@ -1,0 +1,169 @@
+// The job object's own SQLite: the job's state, its input, and where each
+// address stands. An address is waiting, at a host (handed to a host object
+// for SMTP), answered (its result row ready for D1) or recorded (in D1).
+
+import type { NewResult } from "../db/results";
+import type { DnsResult } from "../verify/types";
+import type { InputEntry } from "./ingest";
+
+export const Stage = { Waiting: 0, Recorded: 1, AtHost: 2, Answered: 3 } as const;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+
+export type WaitingAddress = {
+  position: number;
+  email: string;
+};
+
+export interface AnsweredRow {
+  position: number;
+  row: NewResult;
+}
+
+// `done` is the stage (its name predates the stages: 0 and 1 kept their meaning).
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS input (
+    position INTEGER PRIMARY KEY, email TEXT NOT NULL, extra TEXT, done INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX IF NOT EXISTS input_pending ON input (done, position);
+  CREATE TABLE IF NOT EXISTS answered (position INTEGER PRIMARY KEY, row TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS domain_dns (domain TEXT PRIMARY KEY, dns TEXT NOT NULL);
+`;
+
+const ROWS_PER_INSERT = 33; // three parameters a row, under the 100 a statement may bind
+
+export class JobStore {
+  constructor(private readonly sql: SqlStorage) {
+    this.createTables();
+  }
+
+  createTables(): void {
+    this.sql.exec(SCHEMA);
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(input)").toArray();
+    if (!columns.some((c) => c.name === "host")) {
+      this.sql.exec("ALTER TABLE input ADD COLUMN host TEXT");
+      this.sql.exec("ALTER TABLE input ADD COLUMN sent_at INTEGER");
+    }
+  }
+
+  loadState<T>(): T | null {
+    const row = this.sql.exec<{ state: string }>("SELECT state FROM meta WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.state) as T) : null;
+  }
+
+  saveState(state: unknown): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (id, state) VALUES (1, ?)", JSON.stringify(state));
+  }
+
+  addInput(entries: readonly InputEntry[]): void {
+    for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
+      const part = entries.slice(start, start + ROWS_PER_INSERT);
+      const params = part.flatMap((entry, i) => [
+        start + i,
+        entry.email,
+        entry.extra ? JSON.stringify(entry.extra) : null,
+      ]);
+      this.sql.exec(
+        `INSERT INTO input (position, email, extra) VALUES ${"(?, ?, ?),".repeat(part.length).slice(0, -1)}`,
+        ...params,
+      );
+    }
+  }
+
+  waiting(limit: number): WaitingAddress[] {
+    return this.sql
+      .exec<WaitingAddress>(
+        "SELECT position, email FROM input WHERE done = 0 ORDER BY position LIMIT ?",
+        limit,
+      )
+      .toArray();
+  }
+
+  address(position: number): { email: string; extra: string | null; stage: Stage } | null {
+    const row = this.sql
+      .exec<{ email: string; extra: string | null; done: number }>(
+        "SELECT email, extra, done FROM input WHERE position = ?",
+        position,
+      )
+      .toArray()[0];
+    return row ? { email: row.email, extra: row.extra, stage: row.done as Stage } : null;
+  }
+
+  sentToHost(positions: readonly number[], host: string, now: number): void {
+    for (const position of positions)
+      this.sql.exec(
+        "UPDATE input SET done = 2, host = ?, sent_at = ? WHERE position = ? AND done = 0",
+        host,
+        now,
+        position,
+      );
+  }
+
+  answer(position: number, row: NewResult): void {
+    this.sql.exec("INSERT OR REPLACE INTO answered (position, row) VALUES (?, ?)", position, JSON.stringify(row));
+    this.sql.exec("UPDATE input SET done = 3, host = NULL WHERE position = ?", position);
+  }
+
+  answered(limit: number): AnsweredRow[] {
+    return this.sql
+      .exec<{ position: number; row: string }>("SELECT position, row FROM answered ORDER BY position LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ position: r.position, row: JSON.parse(r.row) as NewResult }));
+  }
+
+  recorded(positions: readonly number[]): void {
+    for (const position of positions) {
+      this.sql.exec("UPDATE input SET done = 1 WHERE position = ?", position);
+      this.sql.exec("DELETE FROM answered WHERE position = ?", position);
+    }
+  }
+
+  /** Whether any address is in `stage`. */
+  any(stage: Stage): boolean {
+    return this.sql.exec("SELECT 1 FROM input WHERE done = ? LIMIT 1", stage).toArray().length > 0;
+  }
+
+  count(stage: Stage): number {
+    if (stage === Stage.Answered) return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM answered").one().n;
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM input WHERE done = ?", stage).one().n;
+  }
+
+  /** How many addresses are in each stage. */
+  stages(): Record<Stage, number> {
+    const out = { 0: 0, 1: 0, 2: 0, 3: 0 } as Record<Stage, number>;
+    for (const row of this.sql
+      .exec<{ done: number; n: number }>("SELECT done, COUNT(*) AS n FROM input GROUP BY done")
+      .toArray())
+      out[row.done as Stage] = row.n;
+    return out;
+  }
+
+  /** The hosts holding addresses of this job right now. */
+  hostsInUse(): string[] {
+    return this.sql
+      .exec<{ host: string }>("SELECT DISTINCT host FROM input WHERE done = 2 AND host IS NOT NULL")
+      .toArray()
+      .map((r) => r.host);
+  }
+
+  /** Addresses at a host go back to waiting (a pause, or a host that lost them). */
+  recall(sentBefore = Number.POSITIVE_INFINITY): number {
+    return this.sql.exec(
+      "UPDATE input SET done = 0, host = NULL WHERE done = 2 AND (sent_at IS NULL OR sent_at < ?)",
+      sentBefore,
+    ).rowsWritten;
+  }
+
+  oldestAtHost(): number | null {
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(sent_at) AS t FROM input WHERE done = 2").one().t;
+  }
+
+  rememberDns(domain: string, dns: DnsResult): void {
+    this.sql.exec("INSERT OR REPLACE INTO domain_dns (domain, dns) VALUES (?, ?)", domain, JSON.stringify(dns));
+  }
+
+  dns(domain: string): DnsResult | null {
+    const row = this.sql.exec<{ dns: string }>("SELECT dns FROM domain_dns WHERE domain = ?", domain).toArray()[0];
+    return row ? (JSON.parse(row.dns) as DnsResult) : null;
+  }
+}

@@ -1,0 +1,440 @@
+// The host object's work loop: sessions pull recipients from the queue (every
+// job's, round-robin), answers are settled into the queue and the outbox in
+// one SQLite transaction each, and what the server says about us (too many
+// connections, throttling, silence) moves the host's health. One loop runs
+// per object at a time, inside its alarm.
+
+import type { SessionEnd, SessionTarget } from "../verify/smtp-session";
+import type { MailboxStatus, MxHost, SmtpReply, SmtpResult } from "../verify/types";
+import type { AnswerOutbox, ReportFn } from "./answers";
+import type { CatchAllBook, CatchAllState } from "./catch-all";
+import {
+  type HostHealth,
+  onBroken,
+  onCleanSession,
+  onRecipientLimit,
+  onThrottled,
+  onTooManyConnections,
+  onUnreachable,
+  pausedUntil,
+  sessionsAllowed,
+} from "./health";
+import type { HostProfile } from "./profiles";
+import type { HostRecipient } from "./protocol";
+import { type QueuedRecipient, queueKey, type RecipientQueue } from "./queue";
+import { retryDelayMs } from "./retry";
+import type { SessionRunner } from "./transport";
+
+export interface SchedulerDeps {
+  queue: RecipientQueue;
+  catchAll: CatchAllBook;
+  outbox: AnswerOutbox;
+  health: { load(): HostHealth; save(h: HostHealth): void };
+  targets(): SessionTarget[];
+  profile: HostProfile | null;
+  runSession: SessionRunner;
+  report: ReportFn;
+  /** Hands recipients to the host object of their next exchanger. */
+  forward(items: HostRecipient[]): Promise<void>;
+  /** Runs `fn` as one SQLite transaction. */
+  atomically(fn: () => void): void;
+  /** Every outgoing connection of this invocation goes through here (sessions, reports, forwards). */
+  outbound<T>(fn: () => Promise<T>): Promise<T>;
+  greylistCeilingMs: number;
+  backoffCeilingMs: number;
+}
+
+/** Answers wait at most this long before they are handed back to their jobs. */
+const REPORT_EVERY_MS = 250;
+const REPORT_AT = 200;
+/** After our own infrastructure failed (the prober, a call), wait this long before trying again. */
+const INFRA_PAUSE_MS = 2000;
+/** A recipient whose session broke this many times is answered with the error. */
+const MAX_BREAKS = 2;
+const IDLE_TICK_MS = 250;
+
+export class HostScheduler {
+  /** Recipients handed to sessions and not answered yet, by address (several jobs may ask the same). */
+  private readonly working = new Map<string, QueuedRecipient[]>();
+  /** Queue keys and probe addresses in `working` or `ready`. */
+  private readonly busy = new Set<string>();
+  /** Addresses taken from the queue, waiting for a session's next transaction. */
+  private ready: string[] = [];
+  /** Catch-all probes in flight: probe address → domain. */
+  private readonly probes = new Map<string, string>();
+  private readonly sessions = new Set<{ addresses: Set<string>; abort: AbortController }>();
+  private greeted = false;
+  private infraPauseUntil = 0;
+  private lastReport = 0;
+  private reporting: Promise<void> | null = null;
+  private wakeUp: () => void = () => {};
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** Works the queue until it is idle or `until` passes; returns when every session has ended. */
+  async run(until: number): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      this.expireHeld(now);
+      const health = this.deps.health.load();
+      if (health.breakerStatus !== null && now < health.breakerUntil) await this.settleDownHost(health);
+      if (now < until) this.startSessions(health, now);
+      const idle = this.sessions.size === 0;
+      if (idle && (now >= until || !this.hasWorkNow(now))) break;
+      if (this.deps.outbox.size() >= REPORT_AT || now - this.lastReport >= REPORT_EVERY_MS) void this.report();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, IDLE_TICK_MS);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.releaseReady();
+    await this.report();
+    await this.reporting;
+  }
+
+  /** New recipients arrived: look at the queue again now. */
+  wake(): void {
+    this.wakeUp();
+  }
+
+  /** A job was canceled, paused or deleted: none of its recipients is asked again. */
+  dropJob(job: string): void {
+    for (const [address, rows] of this.working) {
+      const kept = rows.filter((r) => r.job !== job);
+      for (const r of rows) if (r.job === job) this.busy.delete(queueKey(r));
+      if (kept.length) this.working.set(address, kept);
+      else this.working.delete(address);
+    }
+    this.ready = this.ready.filter((a) => this.working.has(a) || this.probes.has(a));
+    // Relayed sessions run on the prober: stop the ones that carry the job's addresses.
+    for (const s of this.sessions) {
+      if ([...s.addresses].some((a) => !this.working.has(a) && !this.probes.has(a))) s.abort.abort();
+    }
+  }
+
+  // ── Sessions ─────────────────────────────────────────────────────────
+
+  private startSessions(health: HostHealth, now: number): void {
+    let allowed = now < this.infraPauseUntil ? 0 : Math.min(health.cap, sessionsAllowed(health, now));
+    // A host we have not talked to yet gets one session first: a silent one then costs one timeout.
+    if (!this.greeted) allowed = Math.min(allowed, 1);
+    while (this.sessions.size < allowed && this.fill(1, now)) this.startSession(health);
+  }
+
+  private startSession(health: HostHealth): void {
+    const session = { addresses: new Set<string>(), abort: new AbortController() };
+    this.sessions.add(session);
+    const plan = {
+      targets: this.deps.targets(),
+      maxRcpts: health.rcptsPerSession,
+      next: (room: number) => {
+        this.greeted = true;
+        const batch = this.take(room);
+        for (const a of batch) session.addresses.add(a);
+        return batch;
+      },
+      answer: (address: string, status: MailboxStatus, reply: SmtpReply) => {
+        session.addresses.delete(address);
+        this.onAnswer(address, status, reply);
+      },
+      live: (address: string) => this.working.has(address) || this.probes.has(address),
+    };
+    this.deps
+      .outbound(() => this.deps.runSession(plan, session.abort.signal))
+      .then((end) => this.onSessionEnd(end, session.addresses))
+      .catch((err) => this.onInfraFailure(err, session.addresses))
+      .finally(() => {
+        this.sessions.delete(session);
+        this.wakeUp();
+      });
+  }
+
+  /** Makes sure at least `want` addresses are ready; returns whether any are. */
+  private fill(want: number, now: number): boolean {
+    if (this.ready.length >= want) return true;
+    for (const { domain, probe } of this.deps.catchAll.dueProbes(now, this.busy, 10)) {
+      this.probes.set(probe, domain);
+      this.busy.add(probe);
+      this.ready.unshift(probe);
+    }
+    const rows = this.deps.queue.due(now, Math.max(want, 100) - this.ready.length, this.busy);
+    for (const row of rows) {
+      this.busy.add(queueKey(row));
+      if (row.probeOnly) {
+        this.settleProbeOnly(row, now);
+        continue;
+      }
+      const rowsForAddress = this.working.get(row.address);
+      if (rowsForAddress) rowsForAddress.push(row);
+      else {
+        this.working.set(row.address, [row]);
+        this.ready.push(row.address);
+      }
+    }
+    return this.ready.length > 0;
+  }
+
+  private take(room: number): string[] {
+    this.fill(room, Date.now());
+    return this.ready.splice(0, room);
+  }
+
+  private hasWorkNow(now: number): boolean {
+    const health = this.deps.health.load();
+    if (pausedUntil(health, now) !== null || now < this.infraPauseUntil) return false;
+    return this.fill(1, now);
+  }
+
+  /** Puts what is taken but not sent back: it stays queued in SQLite for the next run. */
+  private releaseReady(): void {
+    for (const address of this.ready) {
+      for (const r of this.working.get(address) ?? []) this.busy.delete(queueKey(r));
+      this.working.delete(address);
+      this.probes.delete(address);
+      this.busy.delete(address);
+    }
+    this.ready = [];
+  }
+
+  // ── Answers ──────────────────────────────────────────────────────────
+
+  private onAnswer(address: string, status: MailboxStatus, reply: SmtpReply): void {
+    const now = Date.now();
+    const domain = this.probes.get(address);
+    if (domain !== undefined) {
+      this.probes.delete(address);
+      this.busy.delete(address);
+      this.deps.atomically(() => {
+        const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
+        if (settled !== null) this.releaseHeld(domain, settled);
+      });
+      return;
+    }
+    const rows = this.working.get(address) ?? [];
+    this.working.delete(address);
+    this.deps.atomically(() => {
+      for (const row of rows) {
+        this.busy.delete(queueKey(row));
+        this.settle(row, { status, reply, mxHost: row.mxName, catchAll: null }, now);
+      }
+    });
+  }
+
+  /** One mailbox answer for one queued recipient: final, asked again later, or held for the catch-all answer. */
+  private settle(row: QueuedRecipient, smtp: SmtpResult, now: number): void {
+    const { queue, catchAll } = this.deps;
+    if (smtp.status === "greylisted" || smtp.status === "rate_limited") {
+      if (now >= row.deadlineAt) return this.final(row, smtp);
+      const due = Math.min(row.deadlineAt, now + retryDelayMs(row.attempts + 1, this.deps.greylistCeilingMs));
+      return queue.retryAt(row, due, smtp, { attempt: true });
+    }
+    if (smtp.status === "exists" && this.deps.profile?.acceptsAll) catchAll.know(row.domain, true, now);
+    const state = catchAll.state(row.domain, now);
+    if (smtp.status === "exists" && state === "unknown") {
+      // Never deliverable before we know the domain does not accept everything.
+      catchAll.want(row.domain, now);
+      return queue.hold(row, smtp);
+    }
+    this.final(row, { ...smtp, catchAll: typeof state === "boolean" ? state : null });
+  }
+
+  /** A disposable domain's address: only the domain's catch-all status is wanted. */
+  private settleProbeOnly(row: QueuedRecipient, now: number): void {
+    this.busy.delete(queueKey(row));
+    this.deps.atomically(() => {
+      const state = this.deps.catchAll.state(row.domain, now);
+      if (state === "unknown") {
+        this.deps.catchAll.want(row.domain, now);
+        this.deps.queue.hold(row, null);
+      } else this.final(row, notAsked(row, typeof state === "boolean" ? state : null));
+    });
+  }
+
+  /** The domain's catch-all status is settled: every recipient held for it gets its answer. */
+  private releaseHeld(domain: string, state: CatchAllState): void {
+    const catchAll = typeof state === "boolean" ? state : null;
+    for (const row of this.deps.queue.held(domain)) {
+      this.final(row, row.last ? { ...row.last, catchAll } : notAsked(row, catchAll));
+    }
+  }
+
+  /** Held past the deadline: the catch-all question stays open, and the answer says so. */
+  private expireHeld(now: number): void {
+    const expired = this.deps.queue.heldPastDeadline(now);
+    if (!expired.length) return;
+    this.deps.atomically(() => {
+      for (const row of expired) this.final(row, row.last ? { ...row.last, catchAll: null } : notAsked(row, null));
+      for (const domain of new Set(expired.map((r) => r.domain)))
+        if (!this.deps.queue.held(domain).length) this.deps.catchAll.forget(domain);
+    });
+  }
+
+  private final(row: QueuedRecipient, smtp: SmtpResult): void {
+    this.deps.outbox.put(row.job, row.position, smtp);
+    this.deps.queue.remove(row);
+  }
+
+  // ── Session ends ─────────────────────────────────────────────────────
+
+  private onSessionEnd(end: SessionEnd, handed: Set<string>): void {
+    const now = Date.now();
+    let health = this.deps.health.load();
+    const others = this.sessions.size - 1;
+    const unanswered = [...new Set([...end.unanswered, ...handed])];
+    switch (end.kind) {
+      case "done":
+        health = onCleanSession(health);
+        this.requeue(unanswered);
+        break;
+      case "recipient_limit":
+        // 452 on the first RCPT says nothing about a limit: the host is just busy.
+        if (end.rcpts <= 1) health = onThrottled(health, now, end.reply, this.deps.backoffCeilingMs);
+        else health = onRecipientLimit(health, end.rcpts - 1);
+        this.requeue(unanswered);
+        break;
+      case "too_many_connections":
+        health = onTooManyConnections(health, others, now, end.reply, this.deps.backoffCeilingMs);
+        this.requeue(unanswered);
+        break;
+      case "refused":
+        if (end.status === "rate_limited") {
+          health = onThrottled(health, now, end.reply, this.deps.backoffCeilingMs);
+          this.requeue(unanswered);
+        } else this.answerAll(unanswered, end.status, end.reply, now);
+        break;
+      case "unreachable":
+        this.requeue(unanswered);
+        // Another session is talking to the host: this was a passing refusal, not a dead host.
+        if (others === 0 || !this.greeted) health = onUnreachable(health, now, end.status);
+        break;
+      case "broken":
+        health = onBroken(health, now, end.answered);
+        if (end.inFlight) this.charge(end.inFlight, now);
+        this.requeue(unanswered.filter((a) => a !== end.inFlight));
+        break;
+    }
+    this.deps.health.save(health);
+  }
+
+  /** Our side failed (the prober, a call): not the server's fault, not a verdict. Everything goes back. */
+  private onInfraFailure(err: unknown, handed: Set<string>): void {
+    console.error(JSON.stringify({ msg: "session failed", error: String(err) }));
+    this.infraPauseUntil = Date.now() + INFRA_PAUSE_MS;
+    this.requeue([...handed]);
+    this.releaseReady();
+  }
+
+  /** Unanswered addresses go to the front, to be sent by the next session. */
+  private requeue(addresses: string[]): void {
+    const live = addresses.filter((a) => this.working.has(a) || this.probes.has(a));
+    this.ready = [...live, ...this.ready.filter((a) => !live.includes(a))];
+  }
+
+  /** The RCPT that was waiting when the connection broke: a second break answers it. */
+  private charge(address: string, now: number): void {
+    const rows = this.working.get(address) ?? [];
+    const spent = rows.filter((r) => r.breaks + 1 >= MAX_BREAKS);
+    if (!spent.length) {
+      for (const r of rows) r.breaks++;
+      this.deps.atomically(() => {
+        for (const r of rows) this.deps.queue.retryAt(r, now, r.last, { broke: true });
+      });
+      return;
+    }
+    this.answerAll([address], "error", null, now);
+  }
+
+  private answerAll(addresses: string[], status: MailboxStatus, reply: SmtpReply | null, now: number): void {
+    this.deps.atomically(() => {
+      for (const address of addresses) {
+        const domain = this.probes.get(address);
+        if (domain !== undefined) {
+          this.probes.delete(address);
+          this.busy.delete(address);
+          const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
+          if (settled !== null) this.releaseHeld(domain, settled);
+          continue;
+        }
+        for (const row of this.working.get(address) ?? []) {
+          this.busy.delete(queueKey(row));
+          this.settle(row, { status, reply, mxHost: row.mxName, catchAll: null }, now);
+        }
+        this.working.delete(address);
+      }
+      this.ready = this.ready.filter((a) => !addresses.includes(a));
+    });
+  }
+
+  /**
+   * The host will not greet us (breaker open): recipients whose domain has
+   * another exchanger move there; the rest are answered with what happened.
+   * None of them waits for the host's timeout again.
+   */
+  private async settleDownHost(health: HostHealth): Promise<void> {
+    const status = health.breakerStatus ?? "unreachable";
+    const rows = [...this.deps.queue.waiting(this.busy)];
+    for (const address of this.ready) rows.push(...(this.working.get(address) ?? []));
+    this.releaseReady();
+    if (!rows.length) return;
+    const moving = rows.filter((r) => r.fallback.length > 0);
+    const staying = rows.filter((r) => r.fallback.length === 0);
+    const now = Date.now();
+    this.deps.atomically(() => {
+      for (const r of staying) this.settle(r, { status, reply: null, mxHost: r.mxName, catchAll: null }, now);
+    });
+    if (!moving.length) return;
+    try {
+      await this.deps.forward(moving.map(nextExchanger));
+      this.deps.atomically(() => {
+        for (const r of moving) this.deps.queue.remove(r);
+      });
+    } catch (err) {
+      // They stay queued here and move on the next round.
+      console.error(JSON.stringify({ msg: "forward failed", error: String(err) }));
+      this.infraPauseUntil = Date.now() + INFRA_PAUSE_MS;
+    }
+  }
+
+  // ── Reports ──────────────────────────────────────────────────────────
+
+  private report(): Promise<void> {
+    if (this.reporting) return this.reporting;
+    this.lastReport = Date.now();
+    this.reporting = (async () => {
+      try {
+        const stopped = await this.deps.outbox.deliver(
+          (job, answers) => this.deps.outbound(() => this.deps.report(job, answers)),
+          (job, err) => console.error(JSON.stringify({ msg: "report failed", job, error: String(err) })),
+        );
+        for (const job of stopped) {
+          this.deps.queue.dropJob(job);
+          this.dropJob(job);
+        }
+      } finally {
+        this.reporting = null;
+      }
+    })();
+    return this.reporting;
+  }
+}
+
+function nextExchanger(r: QueuedRecipient): HostRecipient {
+  const [mx, ...fallback] = r.fallback as [MxHost, ...MxHost[]];
+  return {
+    job: r.job,
+    position: r.position,
+    address: r.address,
+    domain: r.domain,
+    mx,
+    fallback,
+    probeOnly: r.probeOnly,
+    deadlineAt: r.deadlineAt,
+  };
+}
+
+function notAsked(row: QueuedRecipient, catchAll: boolean | null): SmtpResult {
+  return { status: "error", reply: null, mxHost: row.mxName, catchAll };
+}
