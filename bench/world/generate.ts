@@ -21,6 +21,8 @@ import { mailboxBehaviour, type ResultClass, truthFor } from "./truth";
 export interface MxServer {
   ip: string;
   host: string;
+  /** Other host names with an A record to the same address: the same server under another name. */
+  aliases?: string[];
   behaviour: ServerBehaviour;
   /** Why it exists: a big provider, shared hosting, a domain's own host, or a special behaviour. */
   role: string;
@@ -38,8 +40,11 @@ export interface TruthRecord {
 /** What a perfect verifier must send to one MX address: its recipients, over how many domains. */
 export interface MxLoad {
   ip: string;
+  /** Every name of the server ("mx1.hostco.test = mail.hostco.test" for one with two names). */
   host: string;
   behaviour: ServerBehaviour;
+  /** The server's role (provider, hosting, own, or the special behaviour it was made for). */
+  role: string;
   rcpts: number;
   domains: number;
 }
@@ -64,7 +69,16 @@ const PROBED_FOR_CATCH_ALL: ReadonlySet<ServerBehaviour> = new Set([
   "normal",
   "catch_all",
   "greylist",
+  "greylist_catch_all",
   "rate_limit",
+  "conn_rate",
+]);
+
+/** Special behaviours whose domains all name one server as their MX (at least `minSharedServerDomains` of them). */
+const ONE_SERVER_FOR_ALL: ReadonlySet<SpecialBehaviour> = new Set([
+  "tarpit_shared",
+  "conn_rate",
+  "hosting_two_names",
 ]);
 
 export function generateWorld(params: WorldParams): World {
@@ -94,6 +108,8 @@ class WorldBuilder {
   private domainCounter = 0;
   private garbageCounter = 0;
   private readonly ordinaryNames: string[] = [];
+  /** The one server of each behaviour in ONE_SERVER_FOR_ALL, once made. */
+  private readonly sharedServers = new Map<SpecialBehaviour, MxServer>();
 
   constructor(
     private readonly params: WorldParams,
@@ -128,11 +144,13 @@ class WorldBuilder {
     const domainCount =
       kind === "disposable"
         ? Math.min(DISPOSABLE_DOMAINS.length, Math.max(1, Math.ceil(count / per)))
-        : Math.max(1, Math.round(count / per));
+        : ONE_SERVER_FOR_ALL.has(kind)
+          ? Math.min(count, Math.max(this.params.minSharedServerDomains, Math.round(count / per)))
+          : Math.max(1, Math.round(count / per));
     const counts = apportion(count, Array(domainCount).fill(1 / domainCount));
     counts.forEach((n, i) => {
       const { unicode, ascii } = this.specialDomainName(kind, i);
-      this.populate(unicode, ascii, n, kind, this.wireSpecial(kind, ascii));
+      this.populate(unicode, ascii, n, kind, this.wireSpecial(kind, ascii, i));
     });
   }
 
@@ -151,10 +169,11 @@ class WorldBuilder {
   }
 
   /** Puts a special domain in DNS; returns the server a perfect verifier asks, or null when none is asked. */
-  private wireSpecial(kind: SpecialBehaviour, domain: string): MxServer | null {
+  private wireSpecial(kind: SpecialBehaviour, domain: string, index: number): MxServer | null {
     switch (kind) {
       case "catch_all":
       case "greylist":
+      case "greylist_catch_all":
       case "rate_limit":
       case "blocked":
       case "tarpit": {
@@ -162,6 +181,24 @@ class WorldBuilder {
         this.setMx(domain, [{ preference: 10, exchange: server.host }]);
         // Nothing to ask a tarpit: it never says hello.
         return kind === "tarpit" ? null : server;
+      }
+      case "tarpit_shared": {
+        // One tarpit behind many domains: a verifier that knows hosts, not only domains, waits once.
+        const server = this.sharedServer(kind, `mx.tarpithost.${TLD}`, "tarpit");
+        this.setMx(domain, [{ preference: 10, exchange: server.host }]);
+        return null;
+      }
+      case "conn_rate": {
+        const server = this.sharedServer(kind, `smtp.throttlehost.${TLD}`, "conn_rate");
+        this.setMx(domain, [{ preference: 10, exchange: server.host }]);
+        return server;
+      }
+      case "hosting_two_names": {
+        // One server, two names: the domains alternate between them.
+        const server = this.sharedServer(kind, `mx1.hostco.${TLD}`, "normal", [`mail.hostco.${TLD}`]);
+        const names = [server.host, ...(server.aliases ?? [])];
+        this.setMx(domain, [{ preference: 10, exchange: names[index % names.length] as string }]);
+        return server;
       }
       case "disposable": {
         // A working server; a perfect verifier knows the answer from the list and need not ask.
@@ -249,10 +286,37 @@ class WorldBuilder {
     this.list.push(record.email);
   }
 
-  private addServer(host: string, behaviour: ServerBehaviour, role: string): MxServer {
-    const server = { ip: this.takeIp(), host, behaviour, role };
+  private addServer(
+    host: string,
+    behaviour: ServerBehaviour,
+    role: string,
+    aliases: string[] = [],
+  ): MxServer {
+    const server: MxServer = {
+      ip: this.takeIp(),
+      host,
+      behaviour,
+      role,
+      ...(aliases.length ? { aliases } : {}),
+    };
     this.servers.push(server);
-    this.zone[host] = [...(this.zone[host] ?? []), { type: "A", address: server.ip }];
+    for (const name of [host, ...aliases])
+      this.zone[name] = [...(this.zone[name] ?? []), { type: "A", address: server.ip }];
+    return server;
+  }
+
+  /** The one server all domains of `kind` name as MX, made on first use. */
+  private sharedServer(
+    kind: SpecialBehaviour,
+    host: string,
+    behaviour: ServerBehaviour,
+    aliases: string[] = [],
+  ): MxServer {
+    let server = this.sharedServers.get(kind);
+    if (!server) {
+      server = this.addServer(host, behaviour, kind, aliases);
+      this.sharedServers.set(kind, server);
+    }
     return server;
   }
 
@@ -263,7 +327,8 @@ class WorldBuilder {
   private loadOf(server: MxServer): MxLoad {
     let load = this.load.get(server.ip);
     if (!load) {
-      load = { ip: server.ip, host: server.host, behaviour: server.behaviour, rcpts: 0, domains: 0 };
+      const host = [server.host, ...(server.aliases ?? [])].join(" = ");
+      load = { ip: server.ip, host, behaviour: server.behaviour, role: server.role, rcpts: 0, domains: 0 };
       this.load.set(server.ip, load);
     }
     return load;

@@ -2,7 +2,15 @@
 // default and a CLI flag (see cli.ts); the world is a pure function of these.
 
 /** What an SMTP server does with a client, independent of which mailboxes exist. */
-export type ServerBehaviour = "normal" | "catch_all" | "greylist" | "rate_limit" | "blocked" | "tarpit";
+export type ServerBehaviour =
+  | "normal"
+  | "catch_all"
+  | "greylist"
+  | "greylist_catch_all"
+  | "rate_limit"
+  | "conn_rate"
+  | "blocked"
+  | "tarpit";
 
 /** Why an address is in the list: the behaviour it exercises (the per-behaviour accuracy groups). */
 export type Behaviour =
@@ -12,9 +20,13 @@ export type Behaviour =
   | "mailbox_disabled"
   | "catch_all"
   | "greylist"
+  | "greylist_catch_all"
   | "rate_limit"
+  | "conn_rate"
   | "blocked"
   | "tarpit"
+  | "tarpit_shared"
+  | "hosting_two_names"
   | "null_mx"
   | "implicit_mx"
   | "nxdomain"
@@ -50,6 +62,8 @@ export interface WorldParams {
   greylistSeconds: number;
   /** A rate-limiting server answers 421 to a client until this long after its first connection. */
   rateLimitSeconds: number;
+  /** A connection-rate-limited server answers 421 to a client's connections beyond this many in any 1 s. */
+  connRatePerSecond: number;
   /** RCPTs one session may send; the next gets 452 4.5.3. */
   rcptLimit: number;
   seed: number;
@@ -57,6 +71,8 @@ export interface WorldParams {
   shares: Record<SpecialBehaviour, number>;
   /** Special behaviours spread over domains of about this many addresses each. */
   addressesPerSpecialDomain: number;
+  /** Behaviours whose domains all share one server have at least this many domains (fewer only if fewer addresses). */
+  minSharedServerDomains: number;
   /** Mailbox states on ordinary servers. */
   mailboxMix: Record<MailboxState, number>;
 }
@@ -70,8 +86,12 @@ export const DEFAULT_SHARES: Record<SpecialBehaviour, number> = {
   backup_mx: 0.01,
   catch_all: 0.04,
   greylist: 0.02,
+  greylist_catch_all: 0.01,
   tarpit: 0.003,
+  tarpit_shared: 0.005,
   rate_limit: 0.015,
+  conn_rate: 0.015,
+  hosting_two_names: 0.03,
   blocked: 0.01,
   idn: 0.01,
 };
@@ -96,10 +116,12 @@ export function defaultParams(emails: number): WorldParams {
     connCap: 5,
     greylistSeconds: 15,
     rateLimitSeconds: 10,
+    connRatePerSecond: 3,
     rcptLimit: 50,
     seed: 42,
     shares: { ...DEFAULT_SHARES },
     addressesPerSpecialDomain: 25,
+    minSharedServerDomains: 10,
     mailboxMix: { ...DEFAULT_MAILBOX_MIX },
   };
 }
@@ -112,9 +134,16 @@ export const BEHAVIOUR_NOTES: Record<Behaviour, string> = {
   mailbox_disabled: "550 5.2.1 account disabled → undeliverable",
   catch_all: "server accepts any recipient → risky, catch_all",
   greylist: "451 4.7.1 until the greylist delay, then the mailbox's real answer → that answer",
+  greylist_catch_all:
+    "451 4.7.1 to every recipient until the greylist delay, then accepts any → risky, catch_all",
   rate_limit: "421 at the banner during a cool-down after the first connection, then normal → real answer",
+  conn_rate:
+    "one host for many domains: 421 at the banner to a client's connections beyond N in any 1 s, normal otherwise → real answer",
   blocked: "550 5.7.1 Spamhaus block to every RCPT: says nothing of the mailbox → unknown",
   tarpit: "accepts TCP, never sends a banner → unknown",
+  tarpit_shared: "one tarpit named as MX by many domains: accepts TCP, never sends a banner → unknown",
+  hosting_two_names:
+    "shared hosting under two MX names (mx1. and mail.hostco.test → one IP, one connection cap) → real answer",
   null_mx: "MX 0 . (RFC 7505) → undeliverable",
   implicit_mx: "no MX, an A record with a working server (RFC 5321 §5.1) → real answer",
   nxdomain: "domain does not exist → undeliverable",

@@ -2,7 +2,9 @@
 // port, as real MX hosts all listen on 25. Every server obeys the world's
 // rules (reply latency, banner delay, a per-client connection cap, a
 // per-session recipient limit) and adds its own behaviour (catch-all,
-// greylisting, rate limit, block, tarpit). Replies use real servers' wording.
+// greylisting, greylisting catch-all, rate limit, connection-rate limit,
+// block, tarpit). Replies use real servers' wording. A server with two names
+// is one listener on one address: its cap and counters cover both names.
 
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { domainToASCII } from "node:url";
@@ -15,6 +17,7 @@ export interface SmtpRules {
   connCap: number;
   greylistSeconds: number;
   rateLimitSeconds: number;
+  connRatePerSecond: number;
   rcptLimit: number;
 }
 
@@ -26,6 +29,8 @@ export interface ServerStats {
   capRejects: number;
   /** 421 during the rate-limit cool-down. */
   rateRejects: number;
+  /** 421 because the client opened more than `connRatePerSecond` connections within 1 s. */
+  connRateRejects: number;
   rcpts: number;
   /** 452 4.5.3 because the session passed the recipient limit. */
   rcptLimitRejects: number;
@@ -68,6 +73,8 @@ interface ServerState {
   firstTry: Map<string, number>;
   /** Rate limit: client → first connection (ms). */
   firstConnection: Map<string, number>;
+  /** Connection-rate limit: client → its connection attempts (ms) in the last second. */
+  recentConnections: Map<string, number[]>;
 }
 
 const MAX_LINE_BYTES = 4096;
@@ -117,6 +124,7 @@ export async function startSmtpWorld(opts: {
         state.activity = activity;
         state.firstTry.clear();
         state.firstConnection.clear();
+        state.recentConnections.clear();
         state.stats = emptyStats();
       }
     },
@@ -135,6 +143,7 @@ function emptyStats(): ServerStats {
     sessions: 0,
     capRejects: 0,
     rateRejects: 0,
+    connRateRejects: 0,
     rcpts: 0,
     rcptLimitRejects: 0,
     greylistRejects: 0,
@@ -154,6 +163,7 @@ function newState(spec: MxServer, activity: Activity[]): ServerState {
     open: new Map(),
     firstTry: new Map(),
     firstConnection: new Map(),
+    recentConnections: new Map(),
   };
 }
 
@@ -194,6 +204,19 @@ function session(
     if (now - first < rules.rateLimitSeconds * 1000) {
       state.stats.rateRejects++;
       write(`421 4.7.0 ${name} Error: too many connections from ${client}, try again later`);
+      socket.end();
+      return;
+    }
+  }
+  if (spec.behaviour === "conn_rate") {
+    // Every attempt counts, refused ones too (as Postfix's anvil counts them): a client that
+    // hammers stays refused until it slows down.
+    const recent = (state.recentConnections.get(client) ?? []).filter((t) => t > now - 1000);
+    recent.push(now);
+    state.recentConnections.set(client, recent);
+    if (recent.length > rules.connRatePerSecond) {
+      state.stats.connRateRejects++;
+      write(`421 4.7.0 ${name} Too many connections, slow down`);
       socket.end();
       return;
     }
@@ -334,7 +357,8 @@ function rcptReply(
       return "250 2.1.5 Ok";
     case "blocked":
       return "550 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1";
-    case "greylist": {
+    case "greylist":
+    case "greylist_catch_all": {
       const key = `${client}|${rcpt.toLowerCase()}`;
       const now = Date.now();
       const first = state.firstTry.get(key) ?? now;
@@ -343,6 +367,7 @@ function rcptReply(
         state.stats.greylistRejects++;
         return `451 4.7.1 <${rcpt}>: Recipient address rejected: Greylisted, see https://postgrey.schweikert.ch/help/${domain}.html`;
       }
+      if (state.spec.behaviour === "greylist_catch_all") return "250 2.1.5 Ok";
       break;
     }
   }
