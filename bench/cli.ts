@@ -26,9 +26,12 @@ export interface BenchOptions {
     /** null = mailvet's own default. */
     batchSize: number | null;
     smtpTimeoutMs: number;
-    /** Seconds mailvet waits before re-asking a greylisted address; null = the world's greylist delay. */
+    /**
+     * GREYLIST_DELAY_SECONDS; null = mailvet's own default. A real verifier does not know the
+     * world's greylist delay, so a value here tunes mailvet to the world (experiments only).
+     */
     greylistRetrySeconds: number | null;
-    /** MX_BACKOFF_SECONDS after a 421; null = mailvet's own default. */
+    /** MX_BACKOFF_SECONDS after a 421; null = mailvet's own default (setting it is an experiment too). */
     mxBackoffSeconds: number | null;
     jobTimeoutMs: number;
     cancelRuns: number;
@@ -64,7 +67,7 @@ mailvet:
   --mx-concurrency N       MX_CONCURRENCY (default: the connection cap)
   --batch-size N           BATCH_SIZE (default: mailvet's own)
   --smtp-timeout-ms 10000  SMTP_REPLY_TIMEOUT_MS (the baseline's fixed timeout is 10 s)
-  --greylist-retry-s N     GREYLIST_DELAY_SECONDS (default: the world's greylist delay)
+  --greylist-retry-s N     GREYLIST_DELAY_SECONDS (default: mailvet's own; a value tunes it to the world)
   --mx-backoff-s N         MX_BACKOFF_SECONDS, the pause after a 421 (default: mailvet's own)
   --job-timeout-min 90     give up on a job after this long
   --cancel-runs 5          fresh jobs canceled mid-flight for the cancel latency
