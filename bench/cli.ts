@@ -13,6 +13,7 @@ export interface BenchOptions {
     connCap: number;
     greylistSeconds: number;
     rateLimitSeconds: number;
+    connRatePerSecond: number;
     rcptLimit: number;
     zipfExponent: number;
     seed: number;
@@ -22,6 +23,7 @@ export interface BenchOptions {
     shares: Partial<Record<SpecialBehaviour, number>>;
   };
   mailvet: {
+    enabled: boolean;
     mxConcurrency: number;
     /** null = mailvet's own default. */
     batchSize: number | null;
@@ -58,12 +60,16 @@ World rules:
   --conn-cap 5             concurrent connections per client per MX; the next gets 421
   --greylist-s 15          greylisting servers accept a recipient this long after its first try
   --rate-limit-s 10        rate-limiting servers answer 421 this long after a client's first connection
+  --conn-rate 3            the connection-rate-limited host answers 421 to a client's connections beyond
+                           this many in any 1 s (refused attempts count too)
   --rcpt-limit 50          RCPTs per session; the next gets 452 4.5.3
   --domains N              ordinary domains (default: addresses / 25, 40 to 5,000)
   --zipf 1                 Zipf exponent of addresses over domains
   --seed 42
-  --share tarpit=0.003     share of the list for a special behaviour (repeatable; for experiments)
+  --share tarpit=0.003     share of the list for a special behaviour (repeatable; for experiments).
+                           Behaviours: ${Object.keys(DEFAULT_SHARES).join(", ")}
 mailvet:
+  --no-mailvet             skip it (the world and the baseline alone)
   --mx-concurrency N       MX_CONCURRENCY (default: the connection cap)
   --batch-size N           BATCH_SIZE (default: mailvet's own)
   --smtp-timeout-ms 10000  SMTP_REPLY_TIMEOUT_MS (the baseline's fixed timeout is 10 s)
@@ -94,11 +100,13 @@ export function readOptions(argv: string[]): BenchOptions {
       "conn-cap": { type: "string", default: "5" },
       "greylist-s": { type: "string", default: "15" },
       "rate-limit-s": { type: "string", default: "10" },
+      "conn-rate": { type: "string", default: "3" },
       "rcpt-limit": { type: "string", default: "50" },
       domains: { type: "string" },
       zipf: { type: "string", default: "1" },
       seed: { type: "string", default: "42" },
       share: { type: "string", multiple: true },
+      "no-mailvet": { type: "boolean" },
       "mx-concurrency": { type: "string" },
       "batch-size": { type: "string" },
       "smtp-timeout-ms": { type: "string", default: "10000" },
@@ -137,6 +145,7 @@ export function readOptions(argv: string[]): BenchOptions {
       connCap,
       greylistSeconds: num("greylist-s", values["greylist-s"]),
       rateLimitSeconds: num("rate-limit-s", values["rate-limit-s"]),
+      connRatePerSecond: num("conn-rate", values["conn-rate"], 1),
       rcptLimit: num("rcpt-limit", values["rcpt-limit"], 1),
       zipfExponent: num("zipf", values.zipf),
       seed: num("seed", values.seed),
@@ -150,6 +159,7 @@ export function readOptions(argv: string[]): BenchOptions {
       ),
     },
     mailvet: {
+      enabled: !values["no-mailvet"],
       mxConcurrency: values["mx-concurrency"] ? num("mx-concurrency", values["mx-concurrency"], 1) : connCap,
       batchSize: values["batch-size"] ? num("batch-size", values["batch-size"], 1) : null,
       smtpTimeoutMs: num("smtp-timeout-ms", values["smtp-timeout-ms"], 1),

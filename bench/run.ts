@@ -16,7 +16,7 @@ import { snapshotApp } from "./mailvet/snapshot";
 import { readWorkerLog } from "./mailvet/worker-log";
 import type { BenchReport, SizeReport } from "./report/types";
 import { writeReport } from "./report/write";
-import { generateWorld } from "./world/generate";
+import { generateWorld, type MxServer, type World } from "./world/generate";
 import { lowerBound } from "./world/lower-bound";
 import { defaultParams, type WorldParams } from "./world/params";
 import { startWorld, writeWorld } from "./world/start";
@@ -102,35 +102,41 @@ async function measureSize(
       deadIps: world.deadIps.length,
       behaviours,
       truthClasses,
+      sharedServers: sharedServers(world),
       dir: worldDir.replace(`${repoDir}/`, ""),
     },
     lowerBound: bound,
-    mailvet: { error: "not run" },
+    mailvet: null,
     baseline: null,
   };
 
-  const logFile = join(worldDir, "wrangler.log");
-  try {
-    const figures = await measureMailvet(running, opts, {
-      appDir: ctx.appDir,
-      tmpDir: ctx.tmpDir,
-      worldDir,
-      node: ctx.node,
-      log,
-    });
-    figures.ratioToLowerBound = figures.endToEndMs === null ? null : figures.endToEndMs / bound.ms;
-    const fromLog = await readWorkerLog(
-      logFile,
-      figures.jobId,
-      figures.pages.map((p) => p.name),
-      opts.mailvet.pageRuns,
-    );
-    figures.logErrors = fromLog.errors;
-    figures.workerSide = fromLog.workerSide;
-    result.mailvet = figures;
-  } catch (err) {
-    log(`mailvet failed: ${String(err)}`);
-    result.mailvet = { error: `${String(err)} (log: ${logFile.replace(`${repoDir}/`, "")})` };
+  if (opts.mailvet.enabled) {
+    const logFile = join(worldDir, "wrangler.log");
+    try {
+      const figures = await measureMailvet(running, opts, {
+        appDir: ctx.appDir,
+        tmpDir: ctx.tmpDir,
+        worldDir,
+        node: ctx.node,
+        log,
+      });
+      figures.ratioToLowerBound = figures.endToEndMs === null ? null : figures.endToEndMs / bound.ms;
+      const fromLog = await readWorkerLog(
+        logFile,
+        figures.jobId,
+        figures.pages.map((p) => p.name),
+        opts.mailvet.pageRuns,
+      );
+      figures.logErrors = fromLog.errors;
+      figures.workerSide = fromLog.workerSide;
+      figures.platformLimits = fromLog.platformLimits;
+      if (fromLog.platformLimits.count)
+        log(`mailvet: ${fromLog.platformLimits.count} "platform limit exceeded" lines in the wrangler log`);
+      result.mailvet = figures;
+    } catch (err) {
+      log(`mailvet failed: ${String(err)}`);
+      result.mailvet = { error: `${String(err)} (log: ${logFile.replace(`${repoDir}/`, "")})` };
+    }
   }
 
   if (opts.baseline.enabled) {
@@ -143,6 +149,32 @@ async function measureSize(
   }
   await closeWorld();
   return result;
+}
+
+/** Servers named as MX by more than one domain, under any of their names, most domains first. */
+function sharedServers(world: World): SizeReport["world"]["sharedServers"] {
+  const byName = new Map<string, MxServer>();
+  for (const server of world.servers)
+    for (const name of [server.host, ...(server.aliases ?? [])]) byName.set(name, server);
+  const domains = new Map<MxServer, number>();
+  for (const records of Object.values(world.zone)) {
+    const named = new Set<MxServer>();
+    for (const r of records) {
+      const server = r.type === "MX" ? byName.get(r.exchange) : undefined;
+      if (server) named.add(server);
+    }
+    for (const server of named) domains.set(server, (domains.get(server) ?? 0) + 1);
+  }
+  return [...domains]
+    .filter(([, count]) => count > 1)
+    .sort((a, b) => b[1] - a[1] || a[0].ip.localeCompare(b[0].ip))
+    .map(([server, count]) => ({
+      host: [server.host, ...(server.aliases ?? [])].join(" = "),
+      ip: server.ip,
+      behaviour: server.behaviour,
+      role: server.role,
+      domains: count,
+    }));
 }
 
 main()

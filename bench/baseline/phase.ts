@@ -27,7 +27,7 @@ export async function measureBaseline(
     node: ctx.node,
     log: ctx.log,
   });
-  const wire = summarizeWire(running.smtp.stats(), running.world.servers);
+  const wire = summarizeWire(running.smtp.stats(), running.world);
   const accuracy = score(running.world.truth, run.results);
   const details: Record<string, number> = {};
   for (const { raw } of run.results.values()) {

@@ -42,6 +42,8 @@ export async function measureMailvet(
     DNS_TIMEOUT_MS: "5000",
     // The API's own per-key request limit is not what this bench measures.
     RATE_LIMIT_PER_MINUTE: "1000000",
+    // Log a line whenever a limit of the production platform is crossed (counted from the log).
+    PLATFORM_LIMITS: "enforce",
     ...(opts.mailvet.greylistRetrySeconds !== null
       ? { GREYLIST_DELAY_SECONDS: String(opts.mailvet.greylistRetrySeconds) }
       : {}),
@@ -75,7 +77,7 @@ export async function measureMailvet(
     );
     const duringJob = memory.phase();
     const dohQueries = running.dns.queries() - dohBefore;
-    const wire = summarizeWire(running.smtp.stats(), world.servers);
+    const wire = summarizeWire(running.smtp.stats(), world);
     ctx.log(`mailvet: job ${job.finalStatus}, end to end ${((job.endToEndMs ?? 0) / 1000).toFixed(1)} s`);
 
     const download = job.id ? await api.download(job.id) : null;
@@ -142,6 +144,7 @@ export async function measureMailvet(
       wire,
       reasons,
       logErrors: { counts: {}, examples: [] },
+      platformLimits: { count: 0, examples: [] },
       jobId: job.id,
       workerSide: null,
       incidents: job.incidents,

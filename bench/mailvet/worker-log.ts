@@ -1,7 +1,8 @@
 // Reads mailvet's own access log (one JSON line per request, with the time
 // the Worker spent on it) out of the wrangler log, to split a request's
 // latency into the Worker's share and what wrangler dev's local proxy and
-// HTTP add. Also counts mailvet's error lines.
+// HTTP add. Also counts mailvet's error lines, and the lines its platform
+// guard writes (PLATFORM_LIMITS=enforce) when a limit of production is crossed.
 
 import { readFile } from "node:fs/promises";
 import { median } from "../lib/time";
@@ -19,6 +20,10 @@ interface AccessLine {
   ms: number;
 }
 
+/** The guard's JSON line when a production limit (subrequests, connections, CPU, …) is crossed. */
+const PLATFORM_LIMIT = /platform limit exceeded/i;
+const PLATFORM_EXAMPLES = 5;
+
 const LOG_PATTERNS: Record<string, RegExp> = {
   "batch failed": /"msg":"batch failed"/,
   "probe failed": /"msg":"probe failed"/,
@@ -35,7 +40,11 @@ export async function readWorkerLog(
   jobId: string | null,
   pageNames: string[],
   pageRuns: number,
-): Promise<{ workerSide: WorkerSide; errors: { counts: Record<string, number>; examples: string[] } }> {
+): Promise<{
+  workerSide: WorkerSide;
+  errors: { counts: Record<string, number>; examples: string[] };
+  platformLimits: { count: number; examples: string[] };
+}> {
   let text = "";
   try {
     text = await readFile(logFile, "utf8");
@@ -45,7 +54,12 @@ export async function readWorkerLog(
   const counts: Record<string, number> = Object.fromEntries(Object.keys(LOG_PATTERNS).map((k) => [k, 0]));
   const examples: string[] = [];
   const requests: AccessLine[] = [];
+  const platformLimits = { count: 0, examples: [] as string[] };
   for (const line of text.split("\n")) {
+    if (PLATFORM_LIMIT.test(line)) {
+      platformLimits.count++;
+      if (platformLimits.examples.length < PLATFORM_EXAMPLES) platformLimits.examples.push(line.trim());
+    }
     for (const [name, pattern] of Object.entries(LOG_PATTERNS)) {
       if (!pattern.test(line)) continue;
       counts[name] = (counts[name] ?? 0) + 1;
@@ -77,5 +91,6 @@ export async function readWorkerLog(
   return {
     workerSide: { createMs: create?.ms ?? null, pagesP50Ms, cancelP50Ms: median(cancels) },
     errors: { counts, examples },
+    platformLimits,
   };
 }

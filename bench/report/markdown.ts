@@ -1,6 +1,7 @@
 // The markdown report: one summary table (mailvet and baseline side by side,
 // targets next to the figures), then per-size detail: accuracy per
-// behaviour, and where mailvet's time went.
+// behaviour, how full each tool's sessions were on the busiest hosts, and
+// where mailvet's time went.
 
 import { BEHAVIOUR_NOTES, type Behaviour } from "../world/params";
 import type { Accuracy } from "./accuracy";
@@ -11,6 +12,7 @@ import {
   type SizeReport,
   TARGETS,
 } from "./types";
+import type { WireSummary } from "./world-stats";
 
 const n = (x: number) => x.toLocaleString("en-US");
 const s = (ms: number | null | undefined) =>
@@ -21,7 +23,7 @@ const pct = (x: number | null | undefined) =>
 const ratio = (x: number | null | undefined) => (x == null ? "—" : `${x.toFixed(1)}×`);
 
 function mailvetOf(size: SizeReport): MailvetFigures | null {
-  return "error" in size.mailvet ? null : size.mailvet;
+  return !size.mailvet || "error" in size.mailvet ? null : size.mailvet;
 }
 
 function baselineOf(size: SizeReport): BaselineFigures | null {
@@ -39,7 +41,7 @@ export function renderMarkdown(report: BenchReport): string {
   if (p) {
     out.push("");
     out.push(
-      `World rules: reply ${p.replyLatencyMs} ms, banner ${p.bannerDelayMs} ms, ${p.connCap} connections per client per MX (421 above), ${p.rcptLimit} RCPTs per session (452 4.5.3 above), greylist ${p.greylistSeconds} s, rate-limit cool-down ${p.rateLimitSeconds} s, Zipf ${p.zipfExponent}, seed ${p.seed}.`,
+      `World rules: reply ${p.replyLatencyMs} ms, banner ${p.bannerDelayMs} ms, ${p.connCap} connections per client per MX (421 above), ${p.rcptLimit} RCPTs per session (452 4.5.3 above), greylist ${p.greylistSeconds} s, rate-limit cool-down ${p.rateLimitSeconds} s, connection rate ${p.connRatePerSecond} per client per second on the rate-limited host (421 above), Zipf ${p.zipfExponent}, seed ${p.seed}.`,
     );
   }
   out.push("");
@@ -59,7 +61,14 @@ function summaryTable(report: BenchReport): string[] {
   row("end-to-end time", "", (z) => {
     const m = mailvetOf(z);
     const b = baselineOf(z);
-    const mv = m ? (m.endToEndMs == null ? `did not finish (${m.finalStatus})` : s(m.endToEndMs)) : "error";
+    const mv =
+      z.mailvet === null
+        ? "not run"
+        : m
+          ? m.endToEndMs == null
+            ? `did not finish (${m.finalStatus})`
+            : s(m.endToEndMs)
+          : "error";
     const bl =
       z.baseline === null ? "not run" : b ? (b.finished ? s(b.ms) : `did not finish in ${s(b.ms)}`) : "error";
     return [mv, bl];
@@ -68,6 +77,7 @@ function summaryTable(report: BenchReport): string[] {
     ratio(mailvetOf(z)?.ratioToLowerBound),
     baselineOf(z)?.finished ? ratio(baselineOf(z)?.ratioToLowerBound) : "—",
   ]);
+  row("mailvet faster than the baseline?", TARGETS.faster, (z) => [faster(z), "—"]);
   row("accuracy (class)", TARGETS.accuracy, (z) => [
     pct(mailvetOf(z)?.accuracy?.accuracy),
     baselineCell(
@@ -105,10 +115,22 @@ function summaryTable(report: BenchReport): string[] {
     const m = mailvetOf(z)?.memory.overall;
     return [m ? `${m.rssMb.toFixed(0)} MB (${m.pssMb.toFixed(0)} MB)` : "—", "—"];
   });
+  row("platform limit violations (wrangler log)", TARGETS.platformLimits, (z) => [
+    String(mailvetOf(z)?.platformLimits.count ?? "—"),
+    "—",
+  ]);
   row("SMTP sessions / RCPTs", "", (z) => [wire(mailvetOf(z)?.wire), wire(baselineOf(z)?.wire)]);
+  row(`RCPTs per session, % of the limit (best the world allows)`, TARGETS.fill, (z) => [
+    fill(mailvetOf(z)?.wire),
+    fill(baselineOf(z)?.wire),
+  ]);
   row("421 (over the connection cap)", "", (z) => [
     String(mailvetOf(z)?.wire.capRejects421 ?? "—"),
     String(baselineOf(z)?.wire.capRejects421 ?? "—"),
+  ]);
+  row("421 (over the connection rate)", "", (z) => [
+    String(mailvetOf(z)?.wire.connRate421 ?? "—"),
+    String(baselineOf(z)?.wire.connRate421 ?? "—"),
   ]);
 
   return [
@@ -134,6 +156,27 @@ function wire(w: { sessions: number; rcpts: number } | undefined): string {
   return w ? `${n(w.sessions)} / ${n(w.rcpts)}` : "—";
 }
 
+/** RCPTs per session overall, as a share of the recipient limit, and the best a verifier could do. */
+function fill(w: WireSummary | undefined): string {
+  if (!w) return "—";
+  const f = w.fill;
+  return `${w.rcptsPerSession.toFixed(1)} = ${pct(f.ofLimit)} (best ${pct(f.bestOfLimit)})`;
+}
+
+/** Whether mailvet finished sooner than the baseline, and by how much. */
+function faster(z: SizeReport): string {
+  const m = mailvetOf(z);
+  const b = baselineOf(z);
+  if (!m || !b) return "—";
+  if (m.endToEndMs == null) return b.finished ? "no (mailvet did not finish)" : "— (neither finished)";
+  if (!b.finished)
+    return m.endToEndMs < b.ms
+      ? `yes, ≥ ${ratio(b.ms / m.endToEndMs)} faster (baseline stopped at ${s(b.ms)})`
+      : "— (baseline stopped first)";
+  const r = b.ms / m.endToEndMs;
+  return r >= 1 ? `yes, ${r.toFixed(1)}× faster` : `no, ${(1 / r).toFixed(1)}× slower`;
+}
+
 function sizeDetail(z: SizeReport): string[] {
   const out: string[] = [];
   const m = mailvetOf(z);
@@ -145,12 +188,18 @@ function sizeDetail(z: SizeReport): string[] {
   );
   const lb = z.lowerBound;
   out.push(
-    `Lower bound ${s(lb.ms)}, set by the ${lb.bindingConstraint}: busiest MX ${lb.busiest.host} with ${n(lb.busiest.rcpts)} RCPTs in ${n(lb.busiest.sessions)} sessions = ${s(lb.busiest.ms)}; greylist ${s(lb.greylistMs)}; rate limit ${s(lb.rateLimitMs)}; tarpit ${s(lb.tarpitMs)}. (The issue's additive formula gives ${s(lb.additiveMs)}.)`,
+    `Lower bound ${s(lb.ms)}, set by the ${lb.bindingConstraint}: busiest MX ${lb.busiest.host} with ${n(lb.busiest.rcpts)} RCPTs in ${n(lb.busiest.sessions)} sessions = ${s(lb.busiest.ms)}; greylist ${s(lb.greylistMs)}; rate limit ${s(lb.rateLimitMs)}; connection rate ${s(lb.connRateMs)}; tarpit ${s(lb.tarpitMs)}. (The issue's additive formula gives ${s(lb.additiveMs)}.)`,
   );
-  if ("error" in z.mailvet) out.push("", `**mailvet failed:** ${z.mailvet.error}`);
+  const shared = z.world.sharedServers.filter((x) => x.role !== "hosting");
+  if (shared.length)
+    out.push(
+      `Servers behind many domains (besides the ${z.world.params.hostingMxHosts} shared hosting hosts): ${shared.map((x) => `${x.host} (${x.behaviour}, ${n(x.domains)} domains)`).join("; ")}.`,
+    );
+  if (z.mailvet && "error" in z.mailvet) out.push("", `**mailvet failed:** ${z.mailvet.error}`);
   if (z.baseline && "error" in z.baseline) out.push("", `**baseline failed:** ${z.baseline.error}`);
   out.push("");
   out.push(...behaviourTable(m?.accuracy ?? null, b?.accuracy ?? null));
+  if (m || b) out.push("", ...fillTable(z, m?.wire ?? null, b?.wire ?? null));
   if (m) out.push("", ...mailvetProfile(z, m));
   if (b) out.push("", ...baselineProfile(b));
   return out;
@@ -179,6 +228,30 @@ function behaviourTable(mv: Accuracy | null, bl: Accuracy | null): string[] {
   ];
 }
 
+/** RCPTs per session on the hosts with the most recipients, counted by the servers. */
+function fillTable(z: SizeReport, mv: WireSummary | null, bl: WireSummary | null): string[] {
+  const limit = z.world.params.rcptLimit;
+  const hosts = (mv ?? bl)?.fill.busiestHosts ?? [];
+  const cell = (w: WireSummary | null, ip: string) => {
+    const h = w?.fill.busiestHosts.find((x) => x.ip === ip);
+    if (!h) return "—";
+    return `${n(h.sessions)} / ${n(h.rcpts)}: ${h.rcptsPerSession?.toFixed(1) ?? "—"} = ${pct(h.ofLimit)}`;
+  };
+  const overall = (w: WireSummary | null) =>
+    w ? `${n(w.sessions)} / ${n(w.rcpts)}: ${w.rcptsPerSession.toFixed(1)} = ${pct(w.fill.ofLimit)}` : "—";
+  return [
+    `RCPTs per session against the limit of ${limit} (target ${TARGETS.fill}), counted by the servers: the hosts with the most recipients, the one-server-many-domains hosts, and all hosts. "Best" is every recipient a perfect verifier sends there (list and catch-all probes) in the fewest sessions the limit allows.`,
+    "",
+    "| host | role | recipients needed | best per session | mailvet sessions / RCPTs: per session = % of limit | baseline sessions / RCPTs: per session = % of limit |",
+    "|---|---|---|---|---|---|",
+    ...hosts.map(
+      (h) =>
+        `| ${h.host} | ${h.role} | ${n(h.needed)} | ${pct(h.bestOfLimit)} | ${cell(mv, h.ip)} | ${cell(bl, h.ip)} |`,
+    ),
+    `| all hosts | | | ${pct((mv ?? bl)?.fill.bestOfLimit)} | ${overall(mv)} | ${overall(bl)} |`,
+  ];
+}
+
 function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
   const out = ["### mailvet: where the time went", ""];
   const t = m.milestones;
@@ -195,7 +268,7 @@ function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
   );
   const w = m.wire;
   out.push(
-    `- On the wire: ${n(w.connections)} connections, ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs (${w.rcptsPerSession.toFixed(1)} per session); 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 452 ${n(w.rcptLimit452)}, 451 greylist ${n(w.greylist451)}, DATA ${w.dataAttempts}; ${n(w.tarpitConnections)} connections to tarpits; at most ${w.peakOpenPerMx} connections on one MX.`,
+    `- On the wire: ${n(w.connections)} connections, ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs (${w.rcptsPerSession.toFixed(1)} per session); 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 421 connection rate ${n(w.connRate421)}, 452 ${n(w.rcptLimit452)}, 451 greylist ${n(w.greylist451)}, DATA ${w.dataAttempts}; ${n(w.tarpitConnections)} connections to tarpits; at most ${w.peakOpenPerMx} connections on one MX.`,
   );
   if (w.busiest)
     out.push(
@@ -216,6 +289,13 @@ function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
   out.push(
     `- Cancel runs: ${m.cancel.runs.map((r) => (r.ms == null ? `failed (${r.status})` : `${r.ms.toFixed(1)} ms`)).join(", ") || "—"}.`,
   );
+  if (m.platformLimits.count) {
+    out.push(
+      `- Platform limits crossed (PLATFORM_LIMITS=enforce): ${n(m.platformLimits.count)} lines. First lines:`,
+    );
+    for (const line of m.platformLimits.examples)
+      out.push(`  - \`${line.slice(0, 300).replaceAll("`", "'")}\``);
+  } else out.push("- Platform limits crossed (PLATFORM_LIMITS=enforce): none.");
   const errs = Object.entries(m.logErrors.counts).filter(([, c]) => c > 0);
   if (errs.length) {
     out.push(`- wrangler log: ${errs.map(([k, c]) => `${k} ×${c}`).join(", ")}. First lines:`);
@@ -242,7 +322,7 @@ function baselineProfile(b: BaselineFigures): string[] {
     "### baseline",
     "",
     `- ${b.finished ? "Finished" : "Did not finish"} in ${s(b.ms)} (${n(b.answered)} of ${n(b.total)} answered); per call p50 ${ms(b.callP50Ms)}, p95 ${ms(b.callP95Ms)}.`,
-    `- On the wire: ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs; 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 451 greylist ${n(w.greylist451)}; at most ${w.peakOpenPerMx} connections on one MX.`,
+    `- On the wire: ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs; 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 421 connection rate ${n(w.connRate421)}, 451 greylist ${n(w.greylist451)}; at most ${w.peakOpenPerMx} connections on one MX.`,
     `- Its messages: ${details}.`,
   ];
 }

@@ -41,7 +41,7 @@ export function renderSvg(report: BenchReport): string {
 function timePanel(sizes: SizeReport[], x0: number): string[] {
   const seconds = (ms: number | null | undefined) => (ms == null ? null : Math.max(ms / 1000, 0.1));
   const groups = sizes.map((z) => {
-    const m = "error" in z.mailvet ? null : z.mailvet;
+    const m = !z.mailvet || "error" in z.mailvet ? null : z.mailvet;
     const b = !z.baseline || "error" in z.baseline ? null : z.baseline;
     const bars: Bar[] = [
       {
@@ -76,7 +76,7 @@ function timePanel(sizes: SizeReport[], x0: number): string[] {
 
 function accuracyPanel(sizes: SizeReport[], x0: number): string[] {
   const groups = sizes.map((z) => {
-    const m = "error" in z.mailvet ? null : z.mailvet;
+    const m = !z.mailvet || "error" in z.mailvet ? null : z.mailvet;
     const b = !z.baseline || "error" in z.baseline ? null : z.baseline;
     const mv = m?.accuracy?.accuracy ?? null;
     const bl = b?.accuracy.accuracy ?? null;

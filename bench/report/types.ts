@@ -42,6 +42,8 @@ export interface MailvetFigures {
   /** mailvet's reason codes, by count. */
   reasons: Record<string, number>;
   logErrors: { counts: Record<string, number>; examples: string[] };
+  /** Lines of the platform guard (PLATFORM_LIMITS=enforce) in the wrangler log: production limits crossed. */
+  platformLimits: { count: number; examples: string[] };
   jobId: string | null;
   /** The Worker's own time for the same requests, from its access log. */
   workerSide: WorkerSide | null;
@@ -74,10 +76,13 @@ export interface SizeReport {
     deadIps: number;
     behaviours: Record<string, number>;
     truthClasses: Record<string, number>;
+    /** Servers that more than one domain names as MX (under any of its names). */
+    sharedServers: { host: string; ip: string; behaviour: string; role: string; domains: number }[];
     dir: string;
   };
   lowerBound: LowerBound;
-  mailvet: MailvetFigures | { error: string };
+  /** null when skipped (--no-mailvet). */
+  mailvet: MailvetFigures | { error: string } | null;
   baseline: BaselineFigures | { error: string } | null;
 }
 
@@ -98,4 +103,7 @@ export const TARGETS = {
   page: "≤ 10 ms p50",
   cancel: "≤ 50 ms p50",
   memory: "≤ 400 MB",
+  fill: "≥ 80 % of the limit",
+  platformLimits: "0",
+  faster: "yes",
 };
