@@ -8,7 +8,12 @@ import type { SmtpConfig } from "../src/verify/smtp";
 import type { MxHost } from "../src/verify/types";
 
 export interface IpStats {
+  /** Every accepted connection, tarpitted and refused ones included. */
   connections: number;
+  /** Connections greeted with 220. */
+  sessions: number;
+  /** Connections turned away with 421 at the banner. */
+  refused: number;
   open: number;
   maxConcurrent: number;
   rcpts: number;
@@ -25,6 +30,28 @@ export async function smtpStats(): Promise<Record<string, IpStats>> {
 
 export async function statsOf(ip: string): Promise<IpStats> {
   return (await smtpStats())[ip] as IpStats;
+}
+
+/** One connection as a server saw it (see test/fixtures/smtp-server.ts). */
+export interface SessionRecord {
+  client: string;
+  openedAt: number;
+  closedAt: number | null;
+  /** The greeting's code (220, 421), or null when none was sent. */
+  banner: number | null;
+  recipients: string[];
+}
+
+/** The last connections to one server, oldest first. */
+export async function sessionsOf(ip: string): Promise<SessionRecord[]> {
+  const res = await fetch(`${statsUrl()}/sessions?ip=${ip}`);
+  return ((await res.json()) as { sessions: SessionRecord[] }).sessions;
+}
+
+/** RCPTs each server saw for addresses at exactly `domain` (never truncated). */
+export async function rcptCounts(domain: string): Promise<Record<string, number>> {
+  const res = await fetch(`${statsUrl()}/rcpts?domain=${encodeURIComponent(domain)}`);
+  return (await res.json()) as Record<string, number>;
 }
 
 /** Resets one server's memory (`state`: greylist, rate limit) or high-water mark (`peak`). */
