@@ -33,7 +33,9 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
   const now = Date.now();
   const checked = addresses.map((a) => ({ position: a.position, check: preflight(a.email, deps.smtp) }));
   const domains = new Set(
-    checked.filter(({ check }) => check.syntax.valid && !check.syntax.ipLiteral).map(({ check }) => check.syntax.asciiDomain),
+    checked
+      .filter(({ check }) => check.syntax.valid && !check.syntax.ipLiteral)
+      .map(({ check }) => check.syntax.asciiDomain),
   );
   const dns = new Map<string, DnsResult>();
   await Promise.all(
@@ -72,7 +74,8 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
   }
   deps.atomically(() => {
     for (const [domain, result] of dns) deps.store.rememberDns(domain, result);
-    for (const { position, check } of answeredNow) deps.store.answer(position, resultRow(deps, position, check));
+    for (const { position, check } of answeredNow)
+      deps.store.answer(position, resultRow(deps, position, check));
   });
 
   const failures: unknown[] = [];
@@ -93,7 +96,8 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
       }
     }),
   );
-  if (failures.length) throw new Error(`${failures.length} host object(s) unreachable: ${String(failures[0])}`);
+  if (failures.length)
+    throw new Error(`${failures.length} host object(s) unreachable: ${String(failures[0])}`);
 }
 
 /** A host's answer for one address becomes its result row. */
@@ -114,7 +118,11 @@ function preflight(email: string, smtp: boolean): CheckResults {
   return { syntax, flags: checkLists(syntax), dns: null, smtp: null, smtpDisabled: !smtp };
 }
 
-function resultRow(deps: Pick<DispatchDeps, "jobId" | "store">, position: number, check: CheckResults): NewResult {
+function resultRow(
+  deps: Pick<DispatchDeps, "jobId" | "store">,
+  position: number,
+  check: CheckResults,
+): NewResult {
   const v = verdict(check);
   const input = deps.store.address(position);
   return {

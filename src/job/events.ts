@@ -66,7 +66,9 @@ export async function announceProgress(deps: EventDeps): Promise<void> {
 async function recipients(d1: D1Database, s: JobState, type: WebhookEventType) {
   const db = openDb(d1);
   const out: { url: string; secret: string; endpointId: string | null }[] = [];
-  if (s.webhookUrl) out.push({ url: s.webhookUrl, secret: await accountSecret(db, s.accountId), endpointId: null });
-  for (const e of await endpointsFor(db, s.accountId, type)) out.push({ url: e.url, secret: e.secret, endpointId: e.id });
+  if (s.webhookUrl)
+    out.push({ url: s.webhookUrl, secret: await accountSecret(db, s.accountId), endpointId: null });
+  for (const e of await endpointsFor(db, s.accountId, type))
+    out.push({ url: e.url, secret: e.secret, endpointId: e.id });
   return out;
 }

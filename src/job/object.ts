@@ -13,7 +13,7 @@ import { cacheApiDnsCache, DnsResolver } from "../verify/dns";
 import { type DeliveryView, WebhookOutbox } from "../webhooks/outbox";
 import { terminalEventType, type WebhookEventType } from "../webhooks/payload";
 import { answerRow } from "./dispatch";
-import { type EventDeps, announceProgress, flushEvents } from "./events";
+import { announceProgress, type EventDeps, flushEvents } from "./events";
 import { FaultPlan, type FaultStage } from "./faults";
 import type { InputEntry } from "./ingest";
 import { mirrorJob } from "./mirror";
@@ -102,7 +102,9 @@ export class JobObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage.sql);
-    this.outbox = new WebhookOutbox(ctx.storage.sql, (id, reason) => disableEndpoint(openDb(env.DB), id, reason));
+    this.outbox = new WebhookOutbox(ctx.storage.sql, (id, reason) =>
+      disableEndpoint(openDb(env.DB), id, reason),
+    );
   }
 
   // ── RPC: lifecycle ────────────────────────────────────────────────────
@@ -171,8 +173,13 @@ export class JobObject extends DurableObject<Env> {
       for (const { position, smtp } of answers) {
         const address = this.store.address(position);
         // While paused, an answer for an address already recalled still counts: it is never asked twice.
-        const wanted = address?.stage === Stage.AtHost || (s.status === "paused" && address?.stage === Stage.Waiting);
-        if (address && wanted) this.store.answer(position, answerRow({ jobId: s.id, store: this.store }, position, address.email, smtp));
+        const wanted =
+          address?.stage === Stage.AtHost || (s.status === "paused" && address?.stage === Stage.Waiting);
+        if (address && wanted)
+          this.store.answer(
+            position,
+            answerRow({ jobId: s.id, store: this.store }, position, address.email, smtp),
+          );
       }
     });
     if (this.running) this.running.wake();
@@ -341,7 +348,7 @@ export class JobObject extends DurableObject<Env> {
     if (!s) return;
     const failures = s.failures + 1;
     console.error(
-      JSON.stringify({ msg: "run failed", job: s.id, account: s.accountId, failures, error: String(err) }),
+      JSON.stringify({ msg: "batch failed", job: s.id, account: s.accountId, failures, error: String(err) }),
     );
     if (s.status !== "processing") return;
     if (failures < cfg.maxAlarmFailures) {
@@ -515,7 +522,12 @@ export class JobObject extends DurableObject<Env> {
   private apply(s: JobState, event: JobEvent, fields: Partial<JobState> = {}): JobState {
     const t = transition(s.status, event);
     if (!t.ok) return s;
-    const next = { ...s, ...fields, status: t.status, pendingEvent: terminalEventType(t.status) ?? s.pendingEvent };
+    const next = {
+      ...s,
+      ...fields,
+      status: t.status,
+      pendingEvent: terminalEventType(t.status) ?? s.pendingEvent,
+    };
     this.save(next);
     return next;
   }

@@ -5,7 +5,7 @@
 
 import { type DispatchDeps, dispatch } from "./dispatch";
 import type { JobStatus } from "./state";
-import { type AnsweredRow, Stage, type JobStore } from "./store";
+import { type AnsweredRow, type JobStore, Stage } from "./store";
 
 export interface RunDeps {
   store: JobStore;
@@ -27,6 +27,8 @@ const RECORD_MAX = 500;
 /** D1 allows 1,000 queries per invocation; leave room for the job's other writes. */
 const QUERY_BUDGET = 800;
 const IDLE_TICK_MS = 1000;
+/** Addresses handed out per step: large enough that each host gets a useful piece at once. */
+const DISPATCH_CHUNK = 1000;
 
 export class JobRun {
   private wakeUp: () => void = () => {};
@@ -48,7 +50,10 @@ export class JobRun {
       const waiting = store.any(Stage.Waiting);
       const now = Date.now();
       if (queries >= QUERY_BUDGET) return "more";
-      if (answered > 0 && (answered >= this.deps.batchSize || now - lastRecord >= RECORD_EVERY_MS || !waiting)) {
+      if (
+        answered > 0 &&
+        (answered >= this.deps.batchSize || now - lastRecord >= RECORD_EVERY_MS || !waiting)
+      ) {
         this.deps.checkpoint("record");
         queries += await this.deps.record(store.answered(RECORD_MAX));
         lastRecord = Date.now();
@@ -56,7 +61,7 @@ export class JobRun {
       }
       if (waiting && now < until) {
         this.deps.checkpoint("dispatch");
-        await dispatch(store.waiting(this.deps.batchSize), this.deps.dispatch);
+        await dispatch(store.waiting(DISPATCH_CHUNK), this.deps.dispatch);
         continue;
       }
       if (!waiting && answered === 0 && !store.any(Stage.AtHost)) return "finished";

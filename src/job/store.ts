@@ -100,13 +100,20 @@ export class JobStore {
   }
 
   answer(position: number, row: NewResult): void {
-    this.sql.exec("INSERT OR REPLACE INTO answered (position, row) VALUES (?, ?)", position, JSON.stringify(row));
+    this.sql.exec(
+      "INSERT OR REPLACE INTO answered (position, row) VALUES (?, ?)",
+      position,
+      JSON.stringify(row),
+    );
     this.sql.exec("UPDATE input SET done = 3, host = NULL WHERE position = ?", position);
   }
 
   answered(limit: number): AnsweredRow[] {
     return this.sql
-      .exec<{ position: number; row: string }>("SELECT position, row FROM answered ORDER BY position LIMIT ?", limit)
+      .exec<{ position: number; row: string }>(
+        "SELECT position, row FROM answered ORDER BY position LIMIT ?",
+        limit,
+      )
       .toArray()
       .map((r) => ({ position: r.position, row: JSON.parse(r.row) as NewResult }));
   }
@@ -124,7 +131,8 @@ export class JobStore {
   }
 
   count(stage: Stage): number {
-    if (stage === Stage.Answered) return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM answered").one().n;
+    if (stage === Stage.Answered)
+      return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM answered").one().n;
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM input WHERE done = ?", stage).one().n;
   }
 
@@ -159,11 +167,17 @@ export class JobStore {
   }
 
   rememberDns(domain: string, dns: DnsResult): void {
-    this.sql.exec("INSERT OR REPLACE INTO domain_dns (domain, dns) VALUES (?, ?)", domain, JSON.stringify(dns));
+    this.sql.exec(
+      "INSERT OR REPLACE INTO domain_dns (domain, dns) VALUES (?, ?)",
+      domain,
+      JSON.stringify(dns),
+    );
   }
 
   dns(domain: string): DnsResult | null {
-    const row = this.sql.exec<{ dns: string }>("SELECT dns FROM domain_dns WHERE domain = ?", domain).toArray()[0];
+    const row = this.sql
+      .exec<{ dns: string }>("SELECT dns FROM domain_dns WHERE domain = ?", domain)
+      .toArray()[0];
     return row ? (JSON.parse(row.dns) as DnsResult) : null;
   }
 }

@@ -8,7 +8,7 @@ import { DurableObject } from "cloudflare:workers";
 import pLimit from "p-limit";
 import { readConfig, readHostConfig, readSmtpConfig } from "../config";
 import { jobStub } from "../job/stub";
-import { AnswerOutbox, ANSWERS_SCHEMA } from "./answers";
+import { ANSWERS_SCHEMA, AnswerOutbox } from "./answers";
 import { CATCH_ALL_SCHEMA, CatchAllBook } from "./catch-all";
 import { type HostHealth, newHealth } from "./health";
 import { compareIps, hostKey } from "./key";
@@ -167,7 +167,8 @@ export class MxObject extends DurableObject<Env> {
   private targets(): { host: string; ip: string }[] {
     const known = this.meta<Record<string, string[]>>("names") ?? {};
     const seen = new Map<string, string>();
-    for (const [host, ips] of Object.entries(known)) for (const ip of ips) if (!seen.has(ip)) seen.set(ip, host);
+    for (const [host, ips] of Object.entries(known))
+      for (const ip of ips) if (!seen.has(ip)) seen.set(ip, host);
     // The lowest address first: it is the one the object is keyed by.
     return [...seen].map(([ip, host]) => ({ host, ip })).sort((a, b) => compareIps(a.ip, b.ip));
   }

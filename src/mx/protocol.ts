@@ -2,8 +2,8 @@
 // it, the answers it hands back, and the JSON of a relayed session. Types
 // only, so the job, the host object and the Node prober can all import it.
 
-import type { MxHost, SmtpResult } from "../verify/types";
 import type { SessionEnd, SessionTarget } from "../verify/smtp-session";
+import type { MxHost, SmtpResult } from "../verify/types";
 
 /** One address of one job, queued at the host that serves its domain. */
 export interface HostRecipient {

@@ -151,7 +151,12 @@ export class RecipientQueue {
       .map(fromRow);
   }
 
-  retryAt(r: QueuedRecipient, dueAt: number, last: SmtpResult | null, fields: { attempt?: boolean; broke?: boolean } = {}): void {
+  retryAt(
+    r: QueuedRecipient,
+    dueAt: number,
+    last: SmtpResult | null,
+    fields: { attempt?: boolean; broke?: boolean } = {},
+  ): void {
     this.sql.exec(
       "UPDATE rcpt SET due_at = ?, last = ?, attempts = attempts + ?, breaks = breaks + ? WHERE job = ? AND position = ?",
       dueAt,

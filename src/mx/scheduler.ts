@@ -52,6 +52,13 @@ const INFRA_PAUSE_MS = 2000;
 /** A recipient whose session broke this many times is answered with the error. */
 const MAX_BREAKS = 2;
 const IDLE_TICK_MS = 250;
+/**
+ * An open session waits this long for more recipients before it says QUIT:
+ * jobs hand their addresses over in pieces, and a session kept for the next
+ * piece costs the server nothing, where a new one costs a banner and an EHLO.
+ */
+const LINGER_MS = 1500;
+const LINGER_POLL_MS = 200;
 
 export class HostScheduler {
   /** Recipients handed to sessions and not answered yet, by address (several jobs may ask the same). */
@@ -64,10 +71,14 @@ export class HostScheduler {
   private readonly probes = new Map<string, string>();
   private readonly sessions = new Set<{ addresses: Set<string>; abort: AbortController }>();
   private greeted = false;
+  /** The run's time is up: sessions finish what they hold and do not wait for more. */
+  private stopping = false;
   private infraPauseUntil = 0;
   private lastReport = 0;
   private reporting: Promise<void> | null = null;
   private wakeUp: () => void = () => {};
+  /** Sessions lingering for more recipients. */
+  private lingering: (() => void)[] = [];
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -79,9 +90,11 @@ export class HostScheduler {
       const health = this.deps.health.load();
       if (health.breakerStatus !== null && now < health.breakerUntil) await this.settleDownHost(health);
       if (now < until) this.startSessions(health, now);
+      else this.stopping = true;
       const idle = this.sessions.size === 0;
       if (idle && (now >= until || !this.hasWorkNow(now))) break;
-      if (this.deps.outbox.size() >= REPORT_AT || now - this.lastReport >= REPORT_EVERY_MS) void this.report();
+      if (this.deps.outbox.size() >= REPORT_AT || now - this.lastReport >= REPORT_EVERY_MS)
+        void this.report();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, IDLE_TICK_MS);
         this.wakeUp = () => {
@@ -98,6 +111,7 @@ export class HostScheduler {
   /** New recipients arrived: look at the queue again now. */
   wake(): void {
     this.wakeUp();
+    for (const resume of this.lingering.splice(0)) resume();
   }
 
   /** A job was canceled, paused or deleted: none of its recipients is asked again. */
@@ -130,9 +144,9 @@ export class HostScheduler {
     const plan = {
       targets: this.deps.targets(),
       maxRcpts: health.rcptsPerSession,
-      next: (room: number) => {
+      next: async (room: number) => {
         this.greeted = true;
-        const batch = this.take(room);
+        const batch = await this.take(room);
         for (const a of batch) session.addresses.add(a);
         return batch;
       },
@@ -177,9 +191,22 @@ export class HostScheduler {
     return this.ready.length > 0;
   }
 
-  private take(room: number): string[] {
-    this.fill(room, Date.now());
-    return this.ready.splice(0, room);
+  /** Recipients for a session's next transaction; waits a little for more when there are none yet. */
+  private async take(room: number): Promise<string[]> {
+    const until = Date.now() + LINGER_MS;
+    for (;;) {
+      const now = Date.now();
+      const paused = pausedUntil(this.deps.health.load(), now) !== null;
+      if (!paused && this.fill(room, now)) return this.ready.splice(0, room);
+      if (paused || now >= until || this.stopping) return [];
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, LINGER_POLL_MS);
+        this.lingering.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   private hasWorkNow(now: number): boolean {
@@ -227,16 +254,20 @@ export class HostScheduler {
   private settle(row: QueuedRecipient, smtp: SmtpResult, now: number): void {
     const { queue, catchAll } = this.deps;
     if (smtp.status === "greylisted" || smtp.status === "rate_limited") {
-      if (now >= row.deadlineAt) return this.final(row, smtp);
-      const due = Math.min(row.deadlineAt, now + retryDelayMs(row.attempts + 1, this.deps.greylistCeilingMs));
-      return queue.retryAt(row, due, smtp, { attempt: true });
+      if (now >= row.deadlineAt) this.final(row, smtp);
+      else {
+        const wait = retryDelayMs(row.attempts + 1, this.deps.greylistCeilingMs);
+        queue.retryAt(row, Math.min(row.deadlineAt, now + wait), smtp, { attempt: true });
+      }
+      return;
     }
     if (smtp.status === "exists" && this.deps.profile?.acceptsAll) catchAll.know(row.domain, true, now);
     const state = catchAll.state(row.domain, now);
     if (smtp.status === "exists" && state === "unknown") {
       // Never deliverable before we know the domain does not accept everything.
       catchAll.want(row.domain, now);
-      return queue.hold(row, smtp);
+      queue.hold(row, smtp);
+      return;
     }
     this.final(row, { ...smtp, catchAll: typeof state === "boolean" ? state : null });
   }
@@ -266,7 +297,8 @@ export class HostScheduler {
     const expired = this.deps.queue.heldPastDeadline(now);
     if (!expired.length) return;
     this.deps.atomically(() => {
-      for (const row of expired) this.final(row, row.last ? { ...row.last, catchAll: null } : notAsked(row, null));
+      for (const row of expired)
+        this.final(row, row.last ? { ...row.last, catchAll: null } : notAsked(row, null));
       for (const domain of new Set(expired.map((r) => r.domain)))
         if (!this.deps.queue.held(domain).length) this.deps.catchAll.forget(domain);
     });

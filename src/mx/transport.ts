@@ -4,7 +4,7 @@
 // session code; the prober runs it on its side of the wire.
 
 import type { SmtpConfig } from "../verify/smtp";
-import { type SessionEnd, type SessionPlan, runSession } from "../verify/smtp-session";
+import { runSession, type SessionEnd, type SessionPlan } from "../verify/smtp-session";
 import { connectSocket } from "../verify/smtp-socket";
 import type { RelaySessionRequest, RelaySessionResponse } from "./protocol";
 
@@ -22,10 +22,11 @@ export function directSessions(smtp: SmtpConfig): SessionRunner {
 export function relaySessions(url: string, secret: string, smtp: SmtpConfig): SessionRunner {
   return async (plan, signal) => {
     if (!url) throw new Error("SMTP_MODE=relay needs PROBER_URL");
-    const recipients = plan.next(plan.maxRcpts);
+    const recipients = await plan.next(plan.maxRcpts);
     const body: RelaySessionRequest = { targets: plan.targets, recipients, maxRcpts: plan.maxRcpts };
     // Every step of the session at its timeout, and then some: an honest prober is never slower.
-    const budgetMs = (plan.targets.length + 1) * smtp.connectTimeoutMs + (recipients.length + 8) * smtp.replyTimeoutMs;
+    const budgetMs =
+      (plan.targets.length + 1) * smtp.connectTimeoutMs + (recipients.length + 8) * smtp.replyTimeoutMs;
     const res = await fetch(`${url.replace(/\/+$/, "")}/session`, {
       method: "POST",
       headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },

@@ -7,9 +7,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import pLimit, { type LimitFunction } from "p-limit";
 import { z } from "zod";
 import type { RelayResponseBody, RelaySessionResponse } from "../mx/protocol";
-import pLimit, { type LimitFunction } from "p-limit";
 import { probeDomain, type SmtpConfig } from "../verify/smtp";
 import { runSession } from "../verify/smtp-session";
 import { connectNodeSocket } from "./node-socket";
@@ -118,7 +118,7 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
     } catch {
       return reply(res, 400, { error: "body is not JSON" });
     }
-    if (path === "/session") return session(json, req, res);
+    if (path === "/session") return session(json, res);
     const parsed = requestSchema.safeParse(json);
     if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
 
@@ -138,7 +138,7 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
    * transactions as the server allows. A caller that hangs up (a canceled
    * job) stops the session before its next RCPT.
    */
-  async function session(json: unknown, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function session(json: unknown, res: ServerResponse): Promise<void> {
     const parsed = sessionSchema.safeParse(json);
     if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
     const { targets, recipients, maxRcpts } = parsed.data;
@@ -155,13 +155,16 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
           maxRcpts,
           next: (room) => queue.splice(0, room),
           answer: (address, status, replyText) => answers.push({ address, status, reply: replyText }),
-          live: () => !gone && !req.destroyed,
+          live: () => !gone,
         },
         smtp,
         connectNodeSocket,
       ),
     );
-    const body: RelaySessionResponse = { answers, end: { ...end, unanswered: [...end.unanswered, ...queue] } };
+    const body: RelaySessionResponse = {
+      answers,
+      end: { ...end, unanswered: [...end.unanswered, ...queue] },
+    };
     reply(res, 200, body);
   }
 

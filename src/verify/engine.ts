@@ -1,5 +1,5 @@
-import type { MxProbeRequest, MxProbeResult } from "../mx/protocol";
 import pLimit, { type LimitFunction } from "p-limit";
+import type { MxProbeRequest, MxProbeResult } from "../mx/protocol";
 import { checkLists } from "./lists";
 import { checkSyntax } from "./syntax";
 import type { CheckResults, DnsResult, SmtpResult } from "./types";

@@ -29,8 +29,8 @@ export interface SessionPlan {
   targets: SessionTarget[];
   /** RCPTs this session may carry in all (the host's learned or known limit). */
   maxRcpts: number;
-  /** Recipients for the next MAIL transaction, at most `room`; none ends the session. */
-  next(room: number): string[];
+  /** Recipients for the next MAIL transaction, at most `room`; none ends the session. May wait for work. */
+  next(room: number): string[] | Promise<string[]>;
   /** A mailbox answer for one recipient. */
   answer(address: string, status: MailboxStatus, reply: SmtpReply): void;
   /** Whether an address may still be asked (false once every job that wanted it was canceled). */
@@ -59,7 +59,11 @@ const QUIT_TIMEOUT_MS = 2000;
 const NON_ASCII = /[^\u0000-\u007f]/;
 
 /** Runs one session; never throws for what a server does. */
-export async function runSession(plan: SessionPlan, cfg: SmtpConfig, connect: SmtpConnect): Promise<SessionEnd> {
+export async function runSession(
+  plan: SessionPlan,
+  cfg: SmtpConfig,
+  connect: SmtpConnect,
+): Promise<SessionEnd> {
   const session = new Session(plan, cfg, connect);
   try {
     return await session.run();
@@ -91,7 +95,7 @@ class Session {
       for (let transactions = 0; ; transactions++) {
         const room = this.plan.maxRcpts - this.rcpts;
         if (room <= 0) return this.end({ kind: "done" });
-        const batch = this.plan.next(room).filter((address) => this.allowed(address));
+        const batch = (await this.plan.next(room)).filter((address) => this.allowed(address));
         if (!batch.length) return this.end({ kind: "done" });
         this.pending = batch;
         if (transactions > 0) {
@@ -167,7 +171,11 @@ class Session {
       return this.end({ kind: "too_many_connections", reply });
     const status = classifyRcptReply(raw);
     if (status === "new_session") return this.end({ kind: "recipient_limit", reply });
-    return this.end({ kind: "refused", status: raw.code === 421 ? "rate_limited" : refusalStatus(raw), reply });
+    return this.end({
+      kind: "refused",
+      status: raw.code === 421 ? "rate_limited" : refusalStatus(raw),
+      reply,
+    });
   }
 
   private allowed(address: string): boolean {

@@ -88,7 +88,11 @@ export class WebhookOutbox {
 
   /** Attempts every pending delivery that is due, and schedules the retries. */
   /** `share` runs each attempt, so the caller can bound them with its other outgoing calls. */
-  async deliverDue(cfg: Config, now: number, share: <T>(task: () => Promise<T>) => Promise<T> = (task) => task()): Promise<void> {
+  async deliverDue(
+    cfg: Config,
+    now: number,
+    share: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
+  ): Promise<void> {
     const due = this.sql
       .exec<{
         id: string;
@@ -105,59 +109,61 @@ export class WebhookOutbox {
     const resolve = dohAddressResolver(cfg.dohUrl, cfg.dnsTimeoutMs);
     for (let i = 0; i < due.length; i += PARALLEL) {
       await Promise.all(
-        due.slice(i, i + PARALLEL).map((d) => share(async () => {
-          // Checked again at every attempt: DNS may have changed since the URL was accepted.
-          const guard = await checkWebhookUrl(d.url, { allowLoopback: cfg.webhookAllowLoopback, resolve });
-          const outcome = guard.ok
-            ? await attemptDelivery({
-                url: d.url,
-                secret: d.secret,
-                msgId: d.id,
-                body: d.body,
-                timeoutMs: cfg.webhookTimeoutMs,
-              })
-            : {
-                ok: false,
-                disable: false,
-                status: null,
-                retryAfter: null,
-                error: `refused: ${guard.reason}`,
-                durationMs: 0,
-              };
-          const attempt = d.attempts + 1;
-          const at = Date.now();
-          // The log numbers every attempt ever made, across manual redeliveries.
-          const logged = this.sql
-            .exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_attempts WHERE delivery_id = ?", d.id)
-            .one().n;
-          this.sql.exec(
-            "INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?)",
-            d.id,
-            logged + 1,
-            at,
-            outcome.status,
-            outcome.durationMs,
-            outcome.error,
-          );
-          let state: "pending" | "delivered" | "failed" = "pending";
-          let next: number | null = null;
-          if (outcome.ok) state = "delivered";
-          else if (outcome.disable) state = "failed";
-          else {
-            const delay = nextAttemptDelayMs(attempt, Math.random, outcome.retryAfter, at);
-            if (delay === null) state = "failed";
-            else next = at + delay;
-          }
-          this.sql.exec(
-            "UPDATE deliveries SET state = ?, attempts = ?, next_at = ? WHERE id = ?",
-            state,
-            attempt,
-            next,
-            d.id,
-          );
-          if (outcome.disable && d.endpoint_id)
-            await this.onDisable(d.endpoint_id, "410 Gone from the receiver");
-        })),
+        due.slice(i, i + PARALLEL).map((d) =>
+          share(async () => {
+            // Checked again at every attempt: DNS may have changed since the URL was accepted.
+            const guard = await checkWebhookUrl(d.url, { allowLoopback: cfg.webhookAllowLoopback, resolve });
+            const outcome = guard.ok
+              ? await attemptDelivery({
+                  url: d.url,
+                  secret: d.secret,
+                  msgId: d.id,
+                  body: d.body,
+                  timeoutMs: cfg.webhookTimeoutMs,
+                })
+              : {
+                  ok: false,
+                  disable: false,
+                  status: null,
+                  retryAfter: null,
+                  error: `refused: ${guard.reason}`,
+                  durationMs: 0,
+                };
+            const attempt = d.attempts + 1;
+            const at = Date.now();
+            // The log numbers every attempt ever made, across manual redeliveries.
+            const logged = this.sql
+              .exec<{ n: number }>("SELECT COUNT(*) AS n FROM delivery_attempts WHERE delivery_id = ?", d.id)
+              .one().n;
+            this.sql.exec(
+              "INSERT OR REPLACE INTO delivery_attempts (delivery_id, attempt, at, status, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?)",
+              d.id,
+              logged + 1,
+              at,
+              outcome.status,
+              outcome.durationMs,
+              outcome.error,
+            );
+            let state: "pending" | "delivered" | "failed" = "pending";
+            let next: number | null = null;
+            if (outcome.ok) state = "delivered";
+            else if (outcome.disable) state = "failed";
+            else {
+              const delay = nextAttemptDelayMs(attempt, Math.random, outcome.retryAfter, at);
+              if (delay === null) state = "failed";
+              else next = at + delay;
+            }
+            this.sql.exec(
+              "UPDATE deliveries SET state = ?, attempts = ?, next_at = ? WHERE id = ?",
+              state,
+              attempt,
+              next,
+              d.id,
+            );
+            if (outcome.disable && d.endpoint_id)
+              await this.onDisable(d.endpoint_id, "410 Gone from the receiver");
+          }),
+        ),
       );
     }
   }

@@ -1,39 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { MxProbeRequest } from "../../src/mx/protocol";
-import { CATCH_ALL_PROBE_PREFIX, probeDomain } from "../../src/verify/smtp";
+import type { RelaySessionResponse } from "../../src/mx/protocol";
+import { runSession } from "../../src/verify/smtp-session";
 import { connectSocket } from "../../src/verify/smtp-socket";
-import type { MxHost, SmtpResult } from "../../src/verify/types";
-import { mx, recipientsFor, smtpConfig, uniqueDomain } from "../smtp-helpers";
+import type { SmtpResult } from "../../src/verify/types";
+import { mx, smtpConfig, uniqueDomain } from "../smtp-helpers";
 
 const NORMAL = mx("mx.normal.test", "127.0.0.10");
 const CATCH_ALL = mx("mx.catchall.test", "127.0.0.11");
 const M365 = mx("mx.m365.test", "127.0.0.14");
-
-function request(domain: string, hosts: MxHost[], locals: string[]): MxProbeRequest {
-  return { domain, hosts, addresses: locals.map((local) => `${local}@${domain}`) };
-}
-
-let objects = 0;
-function mxObject(host: string) {
-  return env.MX.get(env.MX.idFromName(`${host}#relay-${++objects}-${Date.now()}`));
-}
-
-/** What a verdict depends on: status, reply code, host and catch-all. */
-function essentials(results: Record<string, SmtpResult>) {
-  return Object.fromEntries(
-    Object.entries(results).map(([address, r]) => [
-      address.split("@")[0],
-      {
-        status: r.status,
-        code: r.reply?.code ?? null,
-        enhanced: r.reply?.enhanced ?? null,
-        mxHost: r.mxHost,
-        catchAll: r.catchAll,
-      },
-    ]),
-  );
-}
 
 function prober(path: string, init: RequestInit = {}) {
   return fetch(`${env.PROBER_URL}${path}`, init);
@@ -51,33 +26,57 @@ describe("relay mode: MX object → prober → SMTP", () => {
     expect(env.PROBER_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it("gives the same answers as probing directly", async () => {
+  it("runs a session through /session with the same answers as a direct session", async () => {
     const locals = ["alice", "Bob", "josé", "nobody", "full", "disabled"];
-    const cases: [MxHost, string][] = [
+    for (const [host, domain] of [
       [NORMAL, uniqueDomain("relay-normal")],
       [M365, uniqueDomain("relay-m365")],
       [CATCH_ALL, uniqueDomain("relay-catchall")],
-    ];
-    for (const [host, domain] of cases) {
-      const relayed = await mxObject(host.host).probe(request(domain, [host], locals));
-      const direct = await probeDomain(
-        { ...request(domain, [host], locals), catchAllKnown: null },
+    ] as const) {
+      const recipients = locals.map((local) => `${local}@${domain}`);
+      const targets = [{ host: host.host, ip: host.addresses[0]! }];
+      const res = await prober("/session", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${env.PROBER_SECRET}` },
+        body: JSON.stringify({ targets, recipients, maxRcpts: 100 }),
+      });
+      expect(res.status).toBe(200);
+      const relayed = (await res.json()) as RelaySessionResponse;
+      const direct: RelaySessionResponse["answers"] = [];
+      const queue = [...recipients];
+      const end = await runSession(
+        {
+          targets,
+          maxRcpts: 100,
+          next: (room) => queue.splice(0, room),
+          answer: (address, status, reply) => direct.push({ address, status, reply }),
+        },
         smtpConfig,
         connectSocket,
       );
-      expect(essentials(relayed.results)).toEqual(essentials(direct.results));
+      expect(relayed.end.kind).toBe(end.kind);
+      expect(relayed.answers.map((a) => [a.address, a.status, a.reply.code])).toEqual(
+        direct.map((a) => [a.address, a.status, a.reply.code]),
+      );
+      expect(relayed.answers).toHaveLength(recipients.length);
     }
   });
 
-  it("carries catch-all discovery through the relay: one random probe per domain", async () => {
-    const domain = uniqueDomain("relay-bigcatchall");
-    const locals = Array.from({ length: 45 }, (_, i) => `user${i}`);
-    const out = await mxObject(CATCH_ALL.host).probe(request(domain, [CATCH_ALL], locals));
-    expect(Object.values(out.results).every((r) => r.status === "exists" && r.catchAll === true)).toBe(true);
-    const probes = (await recipientsFor("127.0.0.11", domain)).filter((r) =>
-      r.startsWith(CATCH_ALL_PROBE_PREFIX),
-    );
-    expect(probes).toHaveLength(1);
+  it("refuses a malformed session with 400", async () => {
+    const headers = { "content-type": "application/json", authorization: `Bearer ${env.PROBER_SECRET}` };
+    for (const body of [
+      JSON.stringify({ targets: [], recipients: ["a@normal.test"], maxRcpts: 10 }),
+      JSON.stringify({
+        targets: [{ host: "mx", ip: "mx.example.com" }],
+        recipients: ["a@x.test"],
+        maxRcpts: 10,
+      }),
+      JSON.stringify({ targets: [{ host: "mx", ip: "127.0.0.10" }], recipients: [], maxRcpts: 10 }),
+    ]) {
+      const res = await prober("/session", { method: "POST", headers, body });
+      expect([body, res.status]).toEqual([body, 400]);
+      await res.body?.cancel();
+    }
   });
 
   it("answers GET /health", async () => {

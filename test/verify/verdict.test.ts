@@ -135,9 +135,14 @@ describe("verdict details", () => {
   it("marks catch-all only when the domain was found catch-all", () => {
     expect(verdict(checks({ smtp: smtp("exists", 250, { catchAll: true }) })).catchAll).toBe(true);
     expect(verdict(checks({ smtp: smtp("exists", 250, { catchAll: false }) })).catchAll).toBe(false);
+  });
+
+  it("never calls an accepted address deliverable while the domain's catch-all status is unknown", () => {
+    // A greylisting catch-all accepts the real address once it is asked again; its
+    // random probe may never be answered in time. Accepted + unknown is risky.
     expect(verdict(checks({ smtp: smtp("exists", 250, { catchAll: null }) }))).toMatchObject({
-      result: "deliverable",
-      reason: "accepted",
+      result: "risky",
+      reason: "catch_all_unknown",
       catchAll: false,
     });
   });
