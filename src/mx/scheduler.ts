@@ -254,6 +254,8 @@ export class HostScheduler {
   private settle(row: QueuedRecipient, smtp: SmtpResult, now: number): void {
     const { queue, catchAll } = this.deps;
     if (smtp.status === "greylisted" || smtp.status === "rate_limited") {
+      // Start the catch-all probe's own greylisting now, not after the real address is let through.
+      if (catchAll.state(row.domain, now) === "unknown" && !row.probeOnly) catchAll.want(row.domain, now);
       if (now >= row.deadlineAt) this.final(row, smtp);
       else {
         const wait = retryDelayMs(row.attempts + 1, this.deps.greylistCeilingMs);
