@@ -71,6 +71,20 @@ export function isRoleLocal(local: string): boolean {
  */
 export function suggestDomain(address: string): string | null {
   const domain = domainOf(address);
+  // The spelling checker measures the domain against every provider: costly, and
+  // a list repeats its domains, so each is measured once per isolate.
+  const known = SUGGESTIONS.get(domain);
+  if (known !== undefined) return known;
+  const suggestion = suggestFor(domain);
+  if (SUGGESTIONS.size >= MAX_SUGGESTIONS) SUGGESTIONS.clear();
+  SUGGESTIONS.set(domain, suggestion);
+  return suggestion;
+}
+
+const SUGGESTIONS = new Map<string, string | null>();
+const MAX_SUGGESTIONS = 50_000;
+
+function suggestFor(domain: string): string | null {
   // A real provider is never "corrected" into another (mac.com is not a typo of mail.com).
   if (domain === "" || WELL_KNOWN_PROVIDERS.has(domain)) return null;
   // The checker parses the address itself; a plain local part keeps quoted
