@@ -3,13 +3,17 @@
 // tests; production goes through the prober (SMTP_MODE=relay).
 
 import { connect } from "cloudflare:sockets";
+import { countedSocket } from "../platform/limits";
 import type { SmtpConnect, SmtpConnection } from "./smtp";
 import { ReplyReader, SmtpIoError } from "./smtp-reply";
 
 const encoder = new TextEncoder();
 
 export const connectSocket: SmtpConnect = async (ip, port, timeoutMs) => {
-  const socket = connect({ hostname: ip, port }, { secureTransport: "off", allowHalfOpen: false });
+  // An open connection of the invocation from connect until close (PLATFORM_LIMITS).
+  const socket = countedSocket(`socket ${ip}:${port}`, () =>
+    connect({ hostname: ip, port }, { secureTransport: "off", allowHalfOpen: false }),
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
