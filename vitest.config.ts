@@ -41,7 +41,7 @@ function workerProject(
       include,
       exclude,
       globalSetup: ["./test/global-setup.ts"],
-      setupFiles: ["./test/apply-migrations.ts"],
+      setupFiles: ["./test/apply-migrations.ts", "./test/platform-limits-setup.ts"],
       testTimeout: 60_000,
       silent: "passed-only" as const,
       hookTimeout: 60_000,
