@@ -24,6 +24,8 @@ export type RunEnd = "finished" | "more" | "waiting" | "stopped";
 /** Results wait at most this long for D1, unless enough of them are ready sooner. */
 const RECORD_EVERY_MS = 1000;
 const RECORD_MAX = 500;
+/** Past this many answers waiting for D1, recording takes turns with handing out. */
+const RECORD_BACKLOG = 5000;
 /** D1 allows 1,000 queries per invocation; leave room for the job's other writes. */
 const QUERY_BUDGET = 800;
 const IDLE_TICK_MS = 1000;
@@ -50,6 +52,13 @@ export class JobRun {
       const waiting = store.any(Stage.Waiting);
       const now = Date.now();
       if (queries >= QUERY_BUDGET) return "more";
+      // Handing out comes first: every host should have its whole share as early as
+      // possible. Answers wait in this object's SQLite, never in memory.
+      if (waiting && now < until && answered < RECORD_BACKLOG) {
+        this.deps.checkpoint("dispatch");
+        await dispatch(store.waiting(DISPATCH_CHUNK), this.deps.dispatch);
+        continue;
+      }
       if (
         answered > 0 &&
         (answered >= this.deps.batchSize || now - lastRecord >= RECORD_EVERY_MS || !waiting)
@@ -57,11 +66,6 @@ export class JobRun {
         this.deps.checkpoint("record");
         queries += await this.deps.record(store.answered(RECORD_MAX));
         lastRecord = Date.now();
-        continue;
-      }
-      if (waiting && now < until) {
-        this.deps.checkpoint("dispatch");
-        await dispatch(store.waiting(DISPATCH_CHUNK), this.deps.dispatch);
         continue;
       }
       if (!waiting && answered === 0 && !store.any(Stage.AtHost)) return "finished";

@@ -33,6 +33,8 @@ const SCHEMA = `
 const ROWS_PER_INSERT = 33; // three parameters a row, under the 100 a statement may bind
 
 export class JobStore {
+  private readonly dnsMemo = new Map<string, DnsResult>();
+
   constructor(private readonly sql: SqlStorage) {
     this.createTables();
   }
@@ -90,13 +92,14 @@ export class JobStore {
   }
 
   sentToHost(positions: readonly number[], host: string, now: number): void {
-    for (const position of positions)
+    for (const part of inChunks(positions)) {
       this.sql.exec(
-        "UPDATE input SET done = 2, host = ?, sent_at = ? WHERE position = ? AND done = 0",
+        `UPDATE input SET done = 2, host = ?, sent_at = ? WHERE done = 0 AND position IN (${placeholders(part)})`,
         host,
         now,
-        position,
+        ...part,
       );
+    }
   }
 
   answer(position: number, row: NewResult): void {
@@ -119,9 +122,9 @@ export class JobStore {
   }
 
   recorded(positions: readonly number[]): void {
-    for (const position of positions) {
-      this.sql.exec("UPDATE input SET done = 1 WHERE position = ?", position);
-      this.sql.exec("DELETE FROM answered WHERE position = ?", position);
+    for (const part of inChunks(positions)) {
+      this.sql.exec(`UPDATE input SET done = 1 WHERE position IN (${placeholders(part)})`, ...part);
+      this.sql.exec(`DELETE FROM answered WHERE position IN (${placeholders(part)})`, ...part);
     }
   }
 
@@ -175,9 +178,29 @@ export class JobStore {
   }
 
   dns(domain: string): DnsResult | null {
+    const known = this.dnsMemo.get(domain);
+    if (known) return known;
     const row = this.sql
       .exec<{ dns: string }>("SELECT dns FROM domain_dns WHERE domain = ?", domain)
       .toArray()[0];
-    return row ? (JSON.parse(row.dns) as DnsResult) : null;
+    if (!row) return null;
+    const dns = JSON.parse(row.dns) as DnsResult;
+    if (this.dnsMemo.size >= DNS_MEMO) this.dnsMemo.clear();
+    this.dnsMemo.set(domain, dns);
+    return dns;
   }
+}
+
+/** Domains whose DNS answer is kept parsed in memory (every answer from a host needs its domain's). */
+const DNS_MEMO = 10_000;
+const IN_CHUNK = 90; // bound parameters per statement stay under 100
+
+function inChunks(values: readonly number[]): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < values.length; i += IN_CHUNK) out.push(values.slice(i, i + IN_CHUNK));
+  return out;
+}
+
+function placeholders(values: readonly unknown[]): string {
+  return "?,".repeat(values.length).slice(0, -1);
 }

@@ -72,12 +72,12 @@ export class AnswerOutbox {
             return;
           }
           // Only what was sent: answers stored meanwhile stay for the next call.
-          for (const r of rows) {
+          for (let i = 0; i < rows.length; i += 45) {
+            const part = rows.slice(i, i + 45);
             this.sql.exec(
-              "DELETE FROM answer WHERE job = ? AND position = ? AND smtp = ?",
+              `DELETE FROM answer WHERE job = ? AND (position, smtp) IN (VALUES ${"(?, ?),".repeat(part.length).slice(0, -1)})`,
               job,
-              r.position,
-              r.smtp,
+              ...part.flatMap((r) => [r.position, r.smtp]),
             );
           }
           if (rows.length < PER_CALL) return;
