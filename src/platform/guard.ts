@@ -2,7 +2,7 @@
 // "enforce" (wrangler dev, tests): the fetch handler and every Durable Object
 // method, alarm and fetch run as invocations with budgets of their own; the
 // env they see counts D1 statements and calls through Durable Object stubs;
-// the global fetch counts too. With any other value (production enforces the
+// the global fetch counts too (until its response headers arrive). With any other value (production enforces the
 // limits itself) nothing here wraps anything.
 
 import { DurableObject } from "cloudflare:workers";
@@ -13,7 +13,6 @@ import {
   countQueries,
   currentInvocation,
   type InvocationKind,
-  openConnection,
   runInvocation,
 } from "./limits";
 
@@ -156,26 +155,18 @@ function guardStub(stub: DurableObjectStub, binding: string): DurableObjectStub 
 
 let fetchGuarded = false;
 
-/** Once per isolate: every fetch() in an invocation holds a connection until its body is done. */
+/**
+ * Once per isolate: every fetch() in an invocation holds a connection until
+ * its response headers arrive. Production has counted it so since April
+ * 2026; the body no longer holds a connection.
+ */
 function guardGlobalFetch(): void {
   if (fetchGuarded) return;
   fetchGuarded = true;
   const original = globalThis.fetch;
   globalThis.fetch = function fetch(input: RequestInfo | URL, init?: RequestInit) {
     if (!currentInvocation()) return original.call(globalThis, input, init);
-    let release: () => void;
-    try {
-      release = openConnection(`fetch ${urlOf(input)}`);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return original.call(globalThis, input, init).then(
-      (response) => countedBody(response, release),
-      (err: unknown) => {
-        release();
-        throw err;
-      },
-    );
+    return countedCall(`fetch ${urlOf(input)}`, () => original.call(globalThis, input, init));
   } as typeof globalThis.fetch;
 }
 
@@ -183,52 +174,6 @@ function urlOf(input: RequestInfo | URL): string {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   const query = url.indexOf("?");
   return query < 0 ? url : url.slice(0, query);
-}
-
-/** Statuses whose responses cannot be rebuilt with a body. */
-const NULL_BODY = new Set([101, 204, 205, 304]);
-
-/**
- * Production holds a subrequest's connection until its body is read to the
- * end or canceled, so the count does too: the body is passed through a
- * stream that releases at its end, error or cancel.
- */
-function countedBody(response: Response, release: () => void): Response {
-  const body = response.body;
-  if (!body || NULL_BODY.has(response.status)) {
-    release();
-    return response;
-  }
-  const reader = body.getReader();
-  const counted = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read();
-          if (done) {
-            release();
-            controller.close();
-          } else controller.enqueue(value);
-        } catch (err) {
-          release();
-          controller.error(err);
-        }
-      },
-      cancel(reason) {
-        release();
-        return reader.cancel(reason);
-      },
-    },
-    // Read only as the caller reads: an unread body stays open, as in production.
-    { highWaterMark: 0 },
-  );
-  const out = new Response(counted, response);
-  // new Response() forgets where the response came from.
-  Object.defineProperties(out, {
-    url: { value: response.url },
-    redirected: { value: response.redirected },
-  });
-  return out;
 }
 
 // ── D1 ──────────────────────────────────────────────────────────────────

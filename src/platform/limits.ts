@@ -4,10 +4,12 @@
 // per D1 statement. This file only counts; guard.ts wires it into the env,
 // the Durable Object classes and the global fetch (PLATFORM_LIMITS=enforce).
 //
-// Crossing a limit throws PlatformLimitError from the offending operation, as
-// production would fail it, logs one loud line and records the violation,
-// because the application may catch the error (a failed call becomes a retry):
-// the tests' setup fails any test during which a violation was recorded.
+// Crossing a limit throws PlatformLimitError from the offending operation
+// (production fails such a D1 query, and holds a 7th connection back until
+// one of six is done: either way the code is wrong for production), logs one
+// loud line and records the violation, because the application may catch the
+// error (a failed call becomes a retry): the tests' setup fails any test
+// during which a violation was recorded.
 
 import { AsyncLocalStorage } from "node:async_hooks";
 
@@ -84,9 +86,10 @@ export function openConnection(what: string): () => void {
 }
 
 /**
- * An outgoing call that holds a connection until its promise settles (a
- * Durable Object call, or any new kind of outgoing call). Over the limit it
- * rejects without starting the call.
+ * An outgoing call that holds a connection until its promise settles: a
+ * fetch until its response headers, a Durable Object call until its result,
+ * or any new kind of outgoing call. Over the limit it rejects without
+ * starting the call.
  */
 export function countedCall<T>(what: string, start: () => Promise<T>): Promise<T> {
   if (!storage.getStore()) return start();
