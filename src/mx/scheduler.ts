@@ -58,7 +58,8 @@ const IDLE_TICK_MS = 250;
  * piece costs the server nothing, where a new one costs a banner and an EHLO.
  */
 const LINGER_MS = 1500;
-const LINGER_POLL_MS = 200;
+/** Held recipients' deadlines are looked at this often, not on every turn of the loop. */
+const HELD_CHECK_MS = 1000;
 
 export class HostScheduler {
   /** Recipients handed to sessions and not answered yet, by address (several jobs may ask the same). */
@@ -79,21 +80,33 @@ export class HostScheduler {
   private wakeUp: () => void = () => {};
   /** Sessions lingering for more recipients. */
   private lingering: (() => void)[] = [];
+  /** The host's health, kept here while the loop runs and written through on every change. */
+  private health: HostHealth;
+  /** The queue had nothing due when last asked: no need to ask again before this, unless woken. */
+  private quietUntil = 0;
+  private nextHeldCheck = 0;
+  /** Answers stored since the last report. */
+  private unreported = 0;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    this.health = deps.health.load();
+  }
 
   /** Works the queue until it is idle or `until` passes; returns when every session has ended. */
   async run(until: number): Promise<void> {
     for (;;) {
       const now = Date.now();
-      this.expireHeld(now);
-      const health = this.deps.health.load();
+      if (now >= this.nextHeldCheck) {
+        this.nextHeldCheck = now + HELD_CHECK_MS;
+        this.expireHeld(now);
+      }
+      const health = this.health;
       if (health.breakerStatus !== null && now < health.breakerUntil) await this.settleDownHost(health);
       if (now < until) this.startSessions(health, now);
       else this.stopping = true;
       const idle = this.sessions.size === 0;
       if (idle && (now >= until || !this.hasWorkNow(now))) break;
-      if (this.deps.outbox.size() >= REPORT_AT || now - this.lastReport >= REPORT_EVERY_MS)
+      if (this.unreported > 0 && (this.unreported >= REPORT_AT || now - this.lastReport >= REPORT_EVERY_MS))
         void this.report();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, IDLE_TICK_MS);
@@ -104,12 +117,13 @@ export class HostScheduler {
       });
     }
     this.releaseReady();
-    await this.report();
     await this.reporting;
+    await this.report();
   }
 
   /** New recipients arrived: look at the queue again now. */
   wake(): void {
+    this.quietUntil = 0;
     this.wakeUp();
     for (const resume of this.lingering.splice(0)) resume();
   }
@@ -169,6 +183,7 @@ export class HostScheduler {
   /** Makes sure at least `want` addresses are ready; returns whether any are. */
   private fill(want: number, now: number): boolean {
     if (this.ready.length >= want) return true;
+    if (now < this.quietUntil) return this.ready.length > 0;
     for (const { domain, probe } of this.deps.catchAll.dueProbes(now, this.busy, 10)) {
       this.probes.set(probe, domain);
       this.busy.add(probe);
@@ -188,6 +203,14 @@ export class HostScheduler {
         this.ready.push(row.address);
       }
     }
+    if (!rows.length) {
+      // Nothing due: the next look is when a retry or probe falls due (or an enqueue wakes us).
+      const next = Math.min(
+        this.deps.queue.nextDue() ?? Infinity,
+        this.deps.catchAll.nextProbeDue() ?? Infinity,
+      );
+      this.quietUntil = Math.min(next, now + HELD_CHECK_MS);
+    }
     return this.ready.length > 0;
   }
 
@@ -196,11 +219,12 @@ export class HostScheduler {
     const until = Date.now() + LINGER_MS;
     for (;;) {
       const now = Date.now();
-      const paused = pausedUntil(this.deps.health.load(), now) !== null;
+      const paused = pausedUntil(this.health, now) !== null;
       if (!paused && this.fill(room, now)) return this.ready.splice(0, room);
       if (paused || now >= until || this.stopping) return [];
+      // Woken by an enqueue, or when the queue may have something due again.
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, LINGER_POLL_MS);
+        const timer = setTimeout(resolve, Math.max(1, Math.min(until, this.quietUntil) - now));
         this.lingering.push(() => {
           clearTimeout(timer);
           resolve();
@@ -210,8 +234,7 @@ export class HostScheduler {
   }
 
   private hasWorkNow(now: number): boolean {
-    const health = this.deps.health.load();
-    if (pausedUntil(health, now) !== null || now < this.infraPauseUntil) return false;
+    if (pausedUntil(this.health, now) !== null || now < this.infraPauseUntil) return false;
     return this.fill(1, now);
   }
 
@@ -255,7 +278,7 @@ export class HostScheduler {
     const { queue, catchAll } = this.deps;
     if (smtp.status === "greylisted" || smtp.status === "rate_limited") {
       // Start the catch-all probe's own greylisting now, not after the real address is let through.
-      if (catchAll.state(row.domain, now) === "unknown" && !row.probeOnly) catchAll.want(row.domain, now);
+      if (catchAll.state(row.domain, now) === "unknown" && !row.probeOnly) this.wantProbe(row.domain, now);
       if (now >= row.deadlineAt) this.final(row, smtp);
       else {
         const wait = retryDelayMs(row.attempts + 1, this.deps.greylistCeilingMs);
@@ -267,11 +290,16 @@ export class HostScheduler {
     const state = catchAll.state(row.domain, now);
     if (smtp.status === "exists" && state === "unknown") {
       // Never deliverable before we know the domain does not accept everything.
-      catchAll.want(row.domain, now);
+      this.wantProbe(row.domain, now);
       queue.hold(row, smtp);
       return;
     }
     this.final(row, { ...smtp, catchAll: typeof state === "boolean" ? state : null });
+  }
+
+  private wantProbe(domain: string, now: number): void {
+    this.deps.catchAll.want(domain, now);
+    this.quietUntil = 0;
   }
 
   /** A disposable domain's address: only the domain's catch-all status is wanted. */
@@ -280,7 +308,7 @@ export class HostScheduler {
     this.deps.atomically(() => {
       const state = this.deps.catchAll.state(row.domain, now);
       if (state === "unknown") {
-        this.deps.catchAll.want(row.domain, now);
+        this.wantProbe(row.domain, now);
         this.deps.queue.hold(row, null);
       } else this.final(row, notAsked(row, typeof state === "boolean" ? state : null));
     });
@@ -307,6 +335,7 @@ export class HostScheduler {
   }
 
   private final(row: QueuedRecipient, smtp: SmtpResult): void {
+    this.unreported++;
     this.deps.outbox.put(row.job, row.position, smtp);
     this.deps.queue.remove(row);
   }
@@ -315,7 +344,7 @@ export class HostScheduler {
 
   private onSessionEnd(end: SessionEnd, handed: Set<string>): void {
     const now = Date.now();
-    let health = this.deps.health.load();
+    let health = this.health;
     const others = this.sessions.size - 1;
     const unanswered = [...new Set([...end.unanswered, ...handed])];
     switch (end.kind) {
@@ -350,6 +379,11 @@ export class HostScheduler {
         this.requeue(unanswered.filter((a) => a !== end.inFlight));
         break;
     }
+    this.saveHealth(health);
+  }
+
+  private saveHealth(health: HostHealth): void {
+    this.health = health;
     this.deps.health.save(health);
   }
 
@@ -437,6 +471,7 @@ export class HostScheduler {
   private report(): Promise<void> {
     if (this.reporting) return this.reporting;
     this.lastReport = Date.now();
+    this.unreported = 0;
     this.reporting = (async () => {
       try {
         const stopped = await this.deps.outbox.deliver(
