@@ -30,6 +30,17 @@ export class AnswerOutbox {
     );
   }
 
+  /** Many answers in few statements (three parameters a row, under the 100 a statement may bind). */
+  putMany(answers: readonly { job: string; position: number; smtp: SmtpResult }[]): void {
+    for (let i = 0; i < answers.length; i += 33) {
+      const part = answers.slice(i, i + 33);
+      this.sql.exec(
+        `INSERT OR REPLACE INTO answer (job, position, smtp) VALUES ${"(?, ?, ?),".repeat(part.length).slice(0, -1)}`,
+        ...part.flatMap((a) => [a.job, a.position, JSON.stringify(a.smtp)]),
+      );
+    }
+  }
+
   size(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM answer").one().n;
   }

@@ -181,6 +181,16 @@ export class RecipientQueue {
     this.sql.exec("DELETE FROM rcpt WHERE job = ? AND position = ?", r.job, r.position);
   }
 
+  removeMany(rows: readonly { job: string; position: number }[]): void {
+    for (let i = 0; i < rows.length; i += 45) {
+      const part = rows.slice(i, i + 45);
+      this.sql.exec(
+        `DELETE FROM rcpt WHERE (job, position) IN (VALUES ${"(?, ?),".repeat(part.length).slice(0, -1)})`,
+        ...part.flatMap((r) => [r.job, r.position]),
+      );
+    }
+  }
+
   /** Drops every recipient of a job; returns how many there were. */
   dropJob(job: string): number {
     return this.sql.exec("DELETE FROM rcpt WHERE job = ?", job).rowsWritten;

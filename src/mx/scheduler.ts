@@ -60,6 +60,8 @@ const IDLE_TICK_MS = 250;
 const LINGER_MS = 1500;
 /** Held recipients' deadlines are looked at this often, not on every turn of the loop. */
 const HELD_CHECK_MS = 1000;
+/** Final answers are stored in one transaction once this many are waiting (and on every turn). */
+const FLUSH_AT = 100;
 
 export class HostScheduler {
   /** Recipients handed to sessions and not answered yet, by address (several jobs may ask the same). */
@@ -87,6 +89,10 @@ export class HostScheduler {
   private nextHeldCheck = 0;
   /** Answers stored since the last report. */
   private unreported = 0;
+  /** Final answers not stored yet: written in one transaction per flush. */
+  private finals: { row: QueuedRecipient; smtp: SmtpResult }[] = [];
+  /** Catch-all states read during this run (this loop is the only writer). */
+  private readonly catchAllStates = new Map<string, CatchAllState>();
 
   constructor(private readonly deps: SchedulerDeps) {
     this.health = deps.health.load();
@@ -106,6 +112,7 @@ export class HostScheduler {
       else this.stopping = true;
       const idle = this.sessions.size === 0;
       if (idle && (now >= until || !this.hasWorkNow(now))) break;
+      this.flushFinals();
       if (this.unreported > 0 && (this.unreported >= REPORT_AT || now - this.lastReport >= REPORT_EVERY_MS))
         void this.report();
       await new Promise<void>((resolve) => {
@@ -117,6 +124,7 @@ export class HostScheduler {
       });
     }
     this.releaseReady();
+    this.flushFinals();
     await this.reporting;
     await this.report();
   }
@@ -137,6 +145,7 @@ export class HostScheduler {
       else this.working.delete(address);
     }
     this.ready = this.ready.filter((a) => this.working.has(a) || this.probes.has(a));
+    this.finals = this.finals.filter(({ row }) => row.job !== job);
     // Relayed sessions run on the prober: stop the ones that carry the job's addresses.
     for (const s of this.sessions) {
       if ([...s.addresses].some((a) => !this.working.has(a) && !this.probes.has(a))) s.abort.abort();
@@ -259,6 +268,7 @@ export class HostScheduler {
       this.busy.delete(address);
       this.deps.atomically(() => {
         const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
+        this.catchAllStates.delete(domain);
         if (settled !== null) this.releaseHeld(domain, settled);
       });
       return;
@@ -278,7 +288,8 @@ export class HostScheduler {
     const { queue, catchAll } = this.deps;
     if (smtp.status === "greylisted" || smtp.status === "rate_limited") {
       // Start the catch-all probe's own greylisting now, not after the real address is let through.
-      if (catchAll.state(row.domain, now) === "unknown" && !row.probeOnly) this.wantProbe(row.domain, now);
+      if (this.catchAllState(row.domain, now) === "unknown" && !row.probeOnly)
+        this.wantProbe(row.domain, now);
       if (now >= row.deadlineAt) this.final(row, smtp);
       else {
         const wait = retryDelayMs(row.attempts + 1, this.deps.greylistCeilingMs);
@@ -286,8 +297,11 @@ export class HostScheduler {
       }
       return;
     }
-    if (smtp.status === "exists" && this.deps.profile?.acceptsAll) catchAll.know(row.domain, true, now);
-    const state = catchAll.state(row.domain, now);
+    if (smtp.status === "exists" && this.deps.profile?.acceptsAll) {
+      catchAll.know(row.domain, true, now);
+      this.catchAllStates.delete(row.domain);
+    }
+    const state = this.catchAllState(row.domain, now);
     if (smtp.status === "exists" && state === "unknown") {
       // Never deliverable before we know the domain does not accept everything.
       this.wantProbe(row.domain, now);
@@ -299,14 +313,24 @@ export class HostScheduler {
 
   private wantProbe(domain: string, now: number): void {
     this.deps.catchAll.want(domain, now);
+    this.catchAllStates.delete(domain);
     this.quietUntil = 0;
+  }
+
+  private catchAllState(domain: string, now: number): CatchAllState {
+    let state = this.catchAllStates.get(domain);
+    if (state === undefined) {
+      state = this.deps.catchAll.state(domain, now);
+      this.catchAllStates.set(domain, state);
+    }
+    return state;
   }
 
   /** A disposable domain's address: only the domain's catch-all status is wanted. */
   private settleProbeOnly(row: QueuedRecipient, now: number): void {
     this.busy.delete(queueKey(row));
     this.deps.atomically(() => {
-      const state = this.deps.catchAll.state(row.domain, now);
+      const state = this.catchAllState(row.domain, now);
       if (state === "unknown") {
         this.wantProbe(row.domain, now);
         this.deps.queue.hold(row, null);
@@ -334,10 +358,26 @@ export class HostScheduler {
     });
   }
 
+  /** A final answer; stored with the next flush (the row stays busy until then, so it is not sent again). */
   private final(row: QueuedRecipient, smtp: SmtpResult): void {
-    this.unreported++;
-    this.deps.outbox.put(row.job, row.position, smtp);
-    this.deps.queue.remove(row);
+    this.busy.add(queueKey(row));
+    this.finals.push({ row, smtp });
+    if (this.finals.length >= FLUSH_AT) this.flushFinals();
+  }
+
+  /** Moves final answers from the queue to the outbox in one transaction. */
+  private flushFinals(): void {
+    if (!this.finals.length) return;
+    const finals = this.finals;
+    this.finals = [];
+    this.deps.atomically(() => {
+      this.deps.outbox.putMany(
+        finals.map(({ row, smtp }) => ({ job: row.job, position: row.position, smtp })),
+      );
+      this.deps.queue.removeMany(finals.map(({ row }) => row));
+    });
+    for (const { row } of finals) this.busy.delete(queueKey(row));
+    this.unreported += finals.length;
   }
 
   // ── Session ends ─────────────────────────────────────────────────────
@@ -423,6 +463,8 @@ export class HostScheduler {
           this.probes.delete(address);
           this.busy.delete(address);
           const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
+          this.catchAllStates.delete(domain);
+          this.catchAllStates.delete(domain);
           if (settled !== null) this.releaseHeld(domain, settled);
           continue;
         }

@@ -56,6 +56,8 @@ export interface ResolveOptions {
   method?: "GET" | "POST";
   /** Bounds concurrent DoH requests; defaults to a fresh limiter of 4 for this resolution. */
   limiter?: QueryLimiter;
+  /** Exchangers' addresses already looked up: shared hosting names one exchanger for many domains. */
+  hostCache?: Map<string, Promise<HostAddresses>>;
 }
 
 interface QueryContext {
@@ -64,6 +66,7 @@ interface QueryContext {
   fetcher: typeof fetch;
   method: "GET" | "POST";
   limit: QueryLimiter;
+  hostCache?: Map<string, Promise<HostAddresses>>;
 }
 
 /** Resolves a domain (A-label, lower case) to its mail exchangers and their addresses. */
@@ -75,6 +78,7 @@ export async function resolveMailHosts(domain: string, opts: ResolveOptions): Pr
     fetcher: opts.fetcher ?? ((input, init) => fetch(input, init)),
     method: opts.method ?? "GET",
     limit: opts.limiter ?? queryLimiter(MAX_PARALLEL_QUERIES),
+    hostCache: opts.hostCache,
   };
   const name = normalizeName(domain);
   if (!name) return errorResult("empty domain name");
@@ -108,7 +112,7 @@ async function explicitMx(
     .slice(0, MAX_MX_HOSTS);
   if (exchangers.length === 0) return { status: "null_mx", hosts: [], ttl: clampTtl(mxTtl) };
 
-  const resolved = await Promise.all(exchangers.map((x) => resolveHost(x.host, ctx)));
+  const resolved = await Promise.all(exchangers.map((x) => resolveExchanger(x.host, ctx)));
   let ttl = Math.min(mxTtl, ...resolved.map((r) => r.ttl));
   const hosts: MxHost[] = [];
   const failures: string[] = [];
@@ -152,6 +156,21 @@ interface HostAddresses {
   failed: boolean;
   /** Why there are no addresses, for the error text. */
   problem: string;
+}
+
+/** An exchanger's addresses, looked up once per cache; a failed lookup is not kept. */
+function resolveExchanger(host: string, ctx: QueryContext): Promise<HostAddresses> {
+  const cache = ctx.hostCache;
+  if (!cache) return resolveHost(host, ctx);
+  let pending = cache.get(host);
+  if (!pending) {
+    pending = resolveHost(host, ctx).then((r) => {
+      if (r.failed) cache.delete(host);
+      return r;
+    });
+    cache.set(host, pending);
+  }
+  return pending;
 }
 
 async function resolveHost(host: string, ctx: QueryContext): Promise<HostAddresses> {
@@ -345,6 +364,7 @@ export interface DnsResolverOptions {
 export class DnsResolver {
   private readonly memo = new Map<string, { result: DnsResult; expiresAt: number }>();
   private readonly inFlight = new Map<string, Promise<DnsResult>>();
+  private readonly hostCache = new Map<string, Promise<HostAddresses>>();
   // One limiter for every lookup: callers run several domains at once, and
   // the 6-connection budget is per invocation, not per domain.
   private readonly limiter: QueryLimiter;
@@ -374,6 +394,7 @@ export class DnsResolver {
       fetcher,
       method,
       limiter: this.limiter,
+      hostCache: this.hostCache,
     });
     this.remember(domain, result);
     // A transient failure must not be served to other jobs; a failing cache must not fail the lookup.
