@@ -198,7 +198,8 @@ export class HostScheduler {
       this.busy.add(probe);
       this.ready.unshift(probe);
     }
-    const rows = this.deps.queue.due(now, Math.max(want, 100) - this.ready.length, this.busy);
+    const asked = Math.max(want, 100) - this.ready.length;
+    const rows = this.deps.queue.due(now, asked, this.busy);
     for (const row of rows) {
       this.busy.add(queueKey(row));
       if (row.probeOnly) {
@@ -212,8 +213,8 @@ export class HostScheduler {
         this.ready.push(row.address);
       }
     }
-    if (!rows.length) {
-      // Nothing due: the next look is when a retry or probe falls due (or an enqueue wakes us).
+    if (rows.length < asked) {
+      // Everything due is taken: the next look is when a retry or probe falls due (or an enqueue wakes us).
       const next = Math.min(
         this.deps.queue.nextDue() ?? Infinity,
         this.deps.catchAll.nextProbeDue() ?? Infinity,
