@@ -258,7 +258,7 @@ export class JobObject extends DurableObject<Env> {
       });
       const after = this.load();
       if (after && after.failures > 0) this.save({ ...after, failures: 0 });
-      if (end === "finished") await this.finish();
+      if (end === "finished") await this.finish(outbound);
       else if (end === "more") await this.armAt(Date.now());
       else if (end === "waiting") await this.armAt(Date.now() + WATCHDOG_MS);
     } catch (err) {
@@ -334,12 +334,13 @@ export class JobObject extends DurableObject<Env> {
     return Math.ceil(rows.length / 11) + 1;
   }
 
-  private async finish(): Promise<void> {
+  private async finish(outbound: LimitFunction): Promise<void> {
     const s = this.load();
     if (s?.status !== "processing") return;
     const done = this.apply(s, "finish", { finishedAt: Date.now() });
     await this.mirror(done);
-    await this.releaseSlot(done);
+    // Within the alarm's connection budget: webhook deliveries may be running beside it.
+    await outbound(() => this.releaseSlot(done));
   }
 
   private async recordFailure(err: unknown): Promise<void> {

@@ -5,7 +5,7 @@
 // answers back to each job in batches, again by short calls.
 
 import { DurableObject } from "cloudflare:workers";
-import pLimit from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import { readConfig, readHostConfig, readSmtpConfig } from "../config";
 import { jobStub } from "../job/stub";
 import { ANSWERS_SCHEMA, AnswerOutbox } from "./answers";
@@ -112,7 +112,7 @@ export class MxObject extends DurableObject<Env> {
           ? relaySessions(this.env.PROBER_URL, this.env.PROBER_SECRET ?? "", smtp)
           : directSessions(smtp),
       report: (job, answers) => jobStub(this.env, job).report(answers),
-      forward: (items) => this.forward(items),
+      forward: (items) => this.forward(items, outbound),
       atomically: (fn) => this.ctx.storage.transactionSync(fn),
       outbound: (fn) => outbound(fn),
       greylistCeilingMs: host.greylistCeilingMs,
@@ -121,11 +121,13 @@ export class MxObject extends DurableObject<Env> {
   }
 
   /** Recipients whose domain has another exchanger move to that exchanger's object. */
-  private async forward(items: HostRecipient[]): Promise<void> {
+  private async forward(items: HostRecipient[], outbound: LimitFunction): Promise<void> {
     const byHost = new Map<string, HostRecipient[]>();
     for (const item of items) byHost.set(hostKey(item.mx), [...(byHost.get(hostKey(item.mx)) ?? []), item]);
     await Promise.all(
-      [...byHost].map(([key, group]) => this.env.MX.get(this.env.MX.idFromName(key)).enqueue(group)),
+      [...byHost].map(([key, group]) =>
+        outbound(() => this.env.MX.get(this.env.MX.idFromName(key)).enqueue(group)),
+      ),
     );
   }
 
