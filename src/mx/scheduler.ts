@@ -91,6 +91,8 @@ export class HostScheduler {
   private unreported = 0;
   /** Final answers not stored yet: written in one transaction per flush. */
   private finals: { row: QueuedRecipient; smtp: SmtpResult }[] = [];
+  /** Domains whose probe was asked for during this run. */
+  private readonly probesWanted = new Set<string>();
   /** Catch-all states read during this run (this loop is the only writer). */
   private readonly catchAllStates = new Map<string, CatchAllState>();
 
@@ -270,6 +272,7 @@ export class HostScheduler {
       this.deps.atomically(() => {
         const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
         this.catchAllStates.delete(domain);
+        if (settled !== null) this.probesWanted.delete(domain);
         if (settled !== null) this.releaseHeld(domain, settled);
       });
       return;
@@ -313,6 +316,9 @@ export class HostScheduler {
   }
 
   private wantProbe(domain: string, now: number): void {
+    // Asked once per run: the probe stays wanted until it is answered.
+    if (this.probesWanted.has(domain)) return;
+    this.probesWanted.add(domain);
     this.deps.catchAll.want(domain, now);
     this.catchAllStates.delete(domain);
     this.quietUntil = 0;
@@ -355,7 +361,10 @@ export class HostScheduler {
       for (const row of expired)
         this.final(row, row.last ? { ...row.last, catchAll: null } : notAsked(row, null));
       for (const domain of new Set(expired.map((r) => r.domain)))
-        if (!this.deps.queue.held(domain).length) this.deps.catchAll.forget(domain);
+        if (!this.deps.queue.held(domain).length) {
+          this.deps.catchAll.forget(domain);
+          this.probesWanted.delete(domain);
+        }
     });
   }
 
@@ -465,6 +474,7 @@ export class HostScheduler {
           this.busy.delete(address);
           const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
           this.catchAllStates.delete(domain);
+          if (settled !== null) this.probesWanted.delete(domain);
           this.catchAllStates.delete(domain);
           if (settled !== null) this.releaseHeld(domain, settled);
           continue;
