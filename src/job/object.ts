@@ -9,6 +9,7 @@ import { deleteJob, insertJob } from "../db/jobs";
 import { type Counts, deleteJobResults, writeResults } from "../db/results";
 import { disableEndpoint } from "../db/webhooks";
 import type { HostAnswer, ReportAck } from "../mx/protocol";
+import { dropAcross } from "../mx/recall";
 import { cacheApiDnsCache, DnsResolver } from "../verify/dns";
 import { type DeliveryView, WebhookOutbox } from "../webhooks/outbox";
 import { terminalEventType, type WebhookEventType } from "../webhooks/payload";
@@ -80,8 +81,6 @@ const SLOT_RETRY_MS = 2000;
 const WATCHDOG_MS = 30_000;
 /** An address at a host this long past its deadline is handed out again. */
 const LOST_AFTER_MS = 10 * 60_000;
-/** A call that tells hosts to drop the job's addresses; cancel waits for them, but not forever. */
-const DROP_TIMEOUT_MS = 3000;
 /** A Worker or Durable Object invocation may hold 6 outgoing connections at once. */
 const OUTBOUND = 6;
 /** Answers from hosts wait this long for more before they are recorded. */
@@ -411,21 +410,7 @@ export class JobObject extends DurableObject<Env> {
   /** Tells every host holding this job's addresses to drop them; no new RCPT for the job follows. */
   private async recallFromHosts(): Promise<void> {
     const s = this.load();
-    if (!s) return;
-    const limit = pLimit(OUTBOUND);
-    await Promise.all(
-      this.store.hostsInUse().map((host) =>
-        limit(async () => {
-          try {
-            const stub = this.env.MX.get(this.env.MX.idFromName(host));
-            await Promise.race([stub.drop(s.id), rejectAfter(DROP_TIMEOUT_MS)]);
-          } catch (err) {
-            // The host will hear "stop" with its next report.
-            console.error(JSON.stringify({ msg: "drop failed", job: s.id, host, error: String(err) }));
-          }
-        }),
-      ),
-    );
+    if (s) await dropAcross(this.env, s.id, this.store.hostsInUse());
   }
 
   /** Waits for a D1 write under way to land (or fail) entirely. */
@@ -540,8 +525,4 @@ export class JobObject extends DurableObject<Env> {
   private save(state: JobState): void {
     this.store.saveState(state);
   }
-}
-
-function rejectAfter(ms: number): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms));
 }

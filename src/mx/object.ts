@@ -15,6 +15,7 @@ import { compareIps, hostKey } from "./key";
 import { profileFor } from "./profiles";
 import type { HostRecipient } from "./protocol";
 import { QUEUE_SCHEMA, RecipientQueue } from "./queue";
+import { dropAcross } from "./recall";
 import { HostScheduler } from "./scheduler";
 import { directSessions, relaySessions } from "./transport";
 
@@ -59,14 +60,19 @@ export class MxObject extends DurableObject<Env> {
     return { queued: items.length };
   }
 
-  /** A job was canceled, paused or deleted: its recipients leave the queue, and no new RCPT is sent for them. */
-  async drop(job: string): Promise<{ dropped: number }> {
+  /**
+   * A job was canceled, paused or deleted: its recipients leave the queue,
+   * and no new RCPT is sent for them. `others` are more hosts to tell.
+   */
+  async drop(job: string, others: string[] = []): Promise<{ dropped: number }> {
     let dropped = 0;
     this.ctx.storage.transactionSync(() => {
       dropped = this.queue.dropJob(job);
       this.outbox.dropJob(job);
     });
     this.running?.dropJob(job);
+    // Other hosts of the job, handed to this one to pass on (see recall.ts).
+    if (others.length) await dropAcross(this.env, job, others);
     return { dropped };
   }
 
