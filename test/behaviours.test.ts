@@ -47,8 +47,8 @@ const CASES: Expect[] = [
   ["a..b@normal.test", "undeliverable", false, "invalid_syntax"],
 ];
 
-// A connection cap of one session per client: more than one chunk of addresses
-// makes the MX object open parallel sessions, which get 421 and are retried.
+// A connection cap of one session per client: the host object opens more
+// sessions once the first is greeted, gets 421, and goes on with one.
 const CONN_CAP = [
   ...["alice", "bob", "carol", "info", "admin", "sales"].map((m) => `${m}@conncap.test`),
   ...Array.from({ length: 24 }, (_, i) => `ghost${i}@conncap.test`),

@@ -1,6 +1,7 @@
-// Relay mode: Workers cannot open port 25, so the MX object hands its SMTP
-// work to the prober over HTTP. Requests made in the same moment (the chunks
-// and domains of this MX that are in flight) travel in one call.
+// Relay mode for direct validation (a few addresses, no job): Workers cannot
+// open port 25, so whole-domain probes go to the prober's /probe over HTTP.
+// Requests made in the same moment travel in one call. Host objects use
+// /session instead (transport.ts).
 
 import type { ProbeDomainRequest, ProbeDomainResult, SmtpConfig } from "../verify/smtp";
 import type { RelayRequestBody, RelayResponseBody } from "./protocol";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
 import { createJob, newAccount, waitForJob } from "../helpers";
 
-// Production's path, end to end: job object → MX object → prober (HTTP) → SMTP.
+// Production's path, end to end: job object → host object → prober (HTTP) → SMTP.
 
 it("runs a real job through the prober with the same verdicts as direct mode", async () => {
   expect(env.SMTP_MODE).toBe("relay");

@@ -20,7 +20,7 @@ const validBody = JSON.stringify({
   ],
 });
 
-describe("relay mode: MX object → prober → SMTP", () => {
+describe("relay mode: host object → prober → SMTP", () => {
   it("runs in relay mode", () => {
     expect(env.SMTP_MODE).toBe("relay");
     expect(env.PROBER_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
