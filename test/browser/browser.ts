@@ -1,4 +1,6 @@
 import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 
@@ -22,9 +24,15 @@ export function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
 }
 
-/** Where screenshots go: committed with the docs, overwritten on each run. */
+/**
+ * Where screenshots go: a temporary folder, so a test run rewrites no tracked
+ * file; with UPDATE_SCREENSHOTS=1 (`npm run screenshots`), the README's images.
+ */
 export async function screenshotPath(name: string): Promise<string> {
-  const dir = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === "1"
+      ? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url))
+      : join(tmpdir(), "mailvet-screenshots");
   await mkdir(dir, { recursive: true });
-  return `${dir}${name}`;
+  return join(dir, name);
 }
