@@ -139,16 +139,6 @@ export class JobStore {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM input WHERE done = ?", stage).one().n;
   }
 
-  /** How many addresses are in each stage. */
-  stages(): Record<Stage, number> {
-    const out = { 0: 0, 1: 0, 2: 0, 3: 0 } as Record<Stage, number>;
-    for (const row of this.sql
-      .exec<{ done: number; n: number }>("SELECT done, COUNT(*) AS n FROM input GROUP BY done")
-      .toArray())
-      out[row.done as Stage] = row.n;
-    return out;
-  }
-
   /** The hosts holding addresses of this job right now. */
   hostsInUse(): string[] {
     return this.sql
@@ -163,10 +153,6 @@ export class JobStore {
       "UPDATE input SET done = 0, host = NULL WHERE done = 2 AND (sent_at IS NULL OR sent_at < ?)",
       sentBefore,
     ).rowsWritten;
-  }
-
-  oldestAtHost(): number | null {
-    return this.sql.exec<{ t: number | null }>("SELECT MIN(sent_at) AS t FROM input WHERE done = 2").one().t;
   }
 
   rememberDns(domain: string, dns: DnsResult): void {

@@ -21,15 +21,6 @@ export type ReportFn = (job: string, answers: HostAnswer[]) => Promise<ReportAck
 export class AnswerOutbox {
   constructor(private readonly sql: SqlStorage) {}
 
-  put(job: string, position: number, smtp: SmtpResult): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO answer (job, position, smtp) VALUES (?, ?, ?)",
-      job,
-      position,
-      JSON.stringify(smtp),
-    );
-  }
-
   /** Many answers in few statements (three parameters a row, under the 100 a statement may bind). */
   putMany(answers: readonly { job: string; position: number; smtp: SmtpResult }[]): void {
     for (let i = 0; i < answers.length; i += 33) {

@@ -177,10 +177,6 @@ export class RecipientQueue {
     );
   }
 
-  remove(r: { job: string; position: number }): void {
-    this.sql.exec("DELETE FROM rcpt WHERE job = ? AND position = ?", r.job, r.position);
-  }
-
   removeMany(rows: readonly { job: string; position: number }[]): void {
     for (let i = 0; i < rows.length; i += 45) {
       const part = rows.slice(i, i + 45);

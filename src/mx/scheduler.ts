@@ -510,7 +510,7 @@ export class HostScheduler {
     try {
       await this.deps.forward(moving.map(nextExchanger));
       this.deps.atomically(() => {
-        for (const r of moving) this.deps.queue.remove(r);
+        this.deps.queue.removeMany(moving);
       });
     } catch (err) {
       // They stay queued here and move on the next round.
