@@ -38,7 +38,6 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
       .map(({ check }) => check.syntax.asciiDomain),
   );
   const dns = new Map<string, DnsResult>();
-  const startedAt = Date.now();
   await Promise.all(
     [...domains].map(async (domain) => {
       dns.set(domain, deps.store.dns(domain) ?? (await deps.resolve(domain)));
@@ -79,7 +78,6 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
       deps.store.answer(position, resultRow(deps, position, check));
   });
 
-  const resolvedAt = Date.now();
   const failures: unknown[] = [];
   await Promise.all(
     [...byHost].map(async ([host, recipients]) => {

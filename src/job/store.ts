@@ -3,6 +3,7 @@
 // for SMTP), answered (its result row ready for D1) or recorded (in D1).
 
 import type { NewResult } from "../db/results";
+import { chunk, rowsPerStatement, tuples } from "../lib/sql";
 import type { DnsResult } from "../verify/types";
 import type { InputEntry } from "./ingest";
 
@@ -30,8 +31,6 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS domain_dns (domain TEXT PRIMARY KEY, dns TEXT NOT NULL);
 `;
 
-const ROWS_PER_INSERT = 33; // three parameters a row, under the 100 a statement may bind
-
 export class JobStore {
   private readonly dnsMemo = new Map<string, DnsResult>();
 
@@ -58,16 +57,15 @@ export class JobStore {
   }
 
   addInput(entries: readonly InputEntry[]): void {
-    for (let start = 0; start < entries.length; start += ROWS_PER_INSERT) {
-      const part = entries.slice(start, start + ROWS_PER_INSERT);
-      const params = part.flatMap((entry, i) => [
-        start + i,
-        entry.email,
-        entry.extra ? JSON.stringify(entry.extra) : null,
-      ]);
+    const numbered = entries.map((entry, position) => ({ position, entry }));
+    for (const part of chunk(numbered, rowsPerStatement(3))) {
       this.sql.exec(
-        `INSERT INTO input (position, email, extra) VALUES ${"(?, ?, ?),".repeat(part.length).slice(0, -1)}`,
-        ...params,
+        `INSERT INTO input (position, email, extra) VALUES ${tuples(3, part.length)}`,
+        ...part.flatMap(({ position, entry }) => [
+          position,
+          entry.email,
+          entry.extra ? JSON.stringify(entry.extra) : null,
+        ]),
       );
     }
   }
@@ -92,9 +90,9 @@ export class JobStore {
   }
 
   sentToHost(positions: readonly number[], host: string, now: number): void {
-    for (const part of inChunks(positions)) {
+    for (const part of chunk(positions, rowsPerStatement(1) - 2)) {
       this.sql.exec(
-        `UPDATE input SET done = 2, host = ?, sent_at = ? WHERE done = 0 AND position IN (${placeholders(part)})`,
+        `UPDATE input SET done = 2, host = ?, sent_at = ? WHERE done = 0 AND position IN ${tuples(part.length, 1)}`,
         host,
         now,
         ...part,
@@ -122,9 +120,9 @@ export class JobStore {
   }
 
   recorded(positions: readonly number[]): void {
-    for (const part of inChunks(positions)) {
-      this.sql.exec(`UPDATE input SET done = 1 WHERE position IN (${placeholders(part)})`, ...part);
-      this.sql.exec(`DELETE FROM answered WHERE position IN (${placeholders(part)})`, ...part);
+    for (const part of chunk(positions, rowsPerStatement(1))) {
+      this.sql.exec(`UPDATE input SET done = 1 WHERE position IN ${tuples(part.length, 1)}`, ...part);
+      this.sql.exec(`DELETE FROM answered WHERE position IN ${tuples(part.length, 1)}`, ...part);
     }
   }
 
@@ -179,14 +177,3 @@ export class JobStore {
 
 /** Domains whose DNS answer is kept parsed in memory (every answer from a host needs its domain's). */
 const DNS_MEMO = 10_000;
-const IN_CHUNK = 90; // bound parameters per statement stay under 100
-
-function inChunks(values: readonly number[]): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < values.length; i += IN_CHUNK) out.push(values.slice(i, i + IN_CHUNK));
-  return out;
-}
-
-function placeholders(values: readonly unknown[]): string {
-  return "?,".repeat(values.length).slice(0, -1);
-}

@@ -3,6 +3,7 @@
 // handed to each job object in batches by short calls. A job that no longer
 // wants them (canceled, deleted) says stop, and its recipients leave the queue.
 
+import { chunk, rowsPerStatement, tuples } from "../lib/sql";
 import type { SmtpResult } from "../verify/types";
 import type { HostAnswer, ReportAck } from "./protocol";
 
@@ -21,12 +22,11 @@ export type ReportFn = (job: string, answers: HostAnswer[]) => Promise<ReportAck
 export class AnswerOutbox {
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Many answers in few statements (three parameters a row, under the 100 a statement may bind). */
+  /** Many answers in few statements. */
   putMany(answers: readonly { job: string; position: number; smtp: SmtpResult }[]): void {
-    for (let i = 0; i < answers.length; i += 33) {
-      const part = answers.slice(i, i + 33);
+    for (const part of chunk(answers, rowsPerStatement(3))) {
       this.sql.exec(
-        `INSERT OR REPLACE INTO answer (job, position, smtp) VALUES ${"(?, ?, ?),".repeat(part.length).slice(0, -1)}`,
+        `INSERT OR REPLACE INTO answer (job, position, smtp) VALUES ${tuples(3, part.length)}`,
         ...part.flatMap((a) => [a.job, a.position, JSON.stringify(a.smtp)]),
       );
     }
@@ -74,10 +74,9 @@ export class AnswerOutbox {
             return;
           }
           // Only what was sent: answers stored meanwhile stay for the next call.
-          for (let i = 0; i < rows.length; i += 45) {
-            const part = rows.slice(i, i + 45);
+          for (const part of chunk(rows, rowsPerStatement(2) - 1)) {
             this.sql.exec(
-              `DELETE FROM answer WHERE job = ? AND (position, smtp) IN (VALUES ${"(?, ?),".repeat(part.length).slice(0, -1)})`,
+              `DELETE FROM answer WHERE job = ? AND (position, smtp) IN (VALUES ${tuples(2, part.length)})`,
               job,
               ...part.flatMap((r) => [r.position, r.smtp]),
             );

@@ -4,7 +4,7 @@
 // address is reused until it is answered, because a greylisting server
 // would greylist a new random name every time. Answers are kept for a day.
 
-import { CATCH_ALL_PROBE_PREFIX } from "../verify/smtp";
+import { catchAllProbeAddress } from "../verify/smtp";
 import type { MailboxStatus } from "../verify/types";
 import { retryDelayMs } from "./retry";
 
@@ -58,7 +58,7 @@ export class CatchAllBook {
   /** Asks for a probe of `domain` unless one is pending or the answer is known. */
   want(domain: string, now: number): void {
     if (this.state(domain, now) !== "unknown") return;
-    const probe = `${CATCH_ALL_PROBE_PREFIX}${randomHex(8)}@${domain}`;
+    const probe = catchAllProbeAddress(domain);
     this.sql.exec(
       `INSERT INTO domain (domain, catch_all, checked_at, probe, probe_due, inconclusive) VALUES (?, NULL, ?, ?, ?, 0)
        ON CONFLICT (domain) DO UPDATE SET
@@ -134,9 +134,4 @@ export class CatchAllBook {
         .toArray()[0]?.n ?? 0
     );
   }
-}
-
-function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
-  return Array.from(buf, (b) => b.toString(16).padStart(2, "0")).join("");
 }

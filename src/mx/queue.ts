@@ -3,6 +3,7 @@
 // greylisted ones wait with a due time, accepted ones on a domain whose
 // catch-all status is not known yet are held. Jobs are served round-robin.
 
+import { chunk, rowsPerStatement, tuples } from "../lib/sql";
 import type { MxHost, SmtpResult } from "../verify/types";
 import type { HostRecipient } from "./protocol";
 
@@ -52,7 +53,6 @@ export const QUEUE_SCHEMA = `
 `;
 
 const COLUMNS = 9;
-const ROWS_PER_INSERT = Math.floor(100 / COLUMNS);
 
 export const queueKey = (r: { job: string; position: number }) => `${r.job}#${r.position}`;
 
@@ -61,8 +61,7 @@ export class RecipientQueue {
 
   /** Stores new recipients; one already queued (a replayed call) is left as it is. */
   add(items: readonly HostRecipient[], now: number): void {
-    for (let start = 0; start < items.length; start += ROWS_PER_INSERT) {
-      const part = items.slice(start, start + ROWS_PER_INSERT);
+    for (const part of chunk(items, rowsPerStatement(COLUMNS))) {
       const params = part.flatMap((r) => [
         r.job,
         r.position,
@@ -76,7 +75,7 @@ export class RecipientQueue {
       ]);
       this.sql.exec(
         `INSERT OR IGNORE INTO rcpt (job, position, address, domain, mx_name, fallback, probe_only, deadline_at, due_at)
-         VALUES ${"(?, ?, ?, ?, ?, ?, ?, ?, ?),".repeat(part.length).slice(0, -1)}`,
+         VALUES ${tuples(COLUMNS, part.length)}`,
         ...params,
       );
     }
@@ -178,10 +177,9 @@ export class RecipientQueue {
   }
 
   removeMany(rows: readonly { job: string; position: number }[]): void {
-    for (let i = 0; i < rows.length; i += 45) {
-      const part = rows.slice(i, i + 45);
+    for (const part of chunk(rows, rowsPerStatement(2))) {
       this.sql.exec(
-        `DELETE FROM rcpt WHERE (job, position) IN (VALUES ${"(?, ?),".repeat(part.length).slice(0, -1)})`,
+        `DELETE FROM rcpt WHERE (job, position) IN (VALUES ${tuples(2, part.length)})`,
         ...part.flatMap((r) => [r.job, r.position]),
       );
     }

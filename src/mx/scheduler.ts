@@ -265,16 +265,8 @@ export class HostScheduler {
 
   private onAnswer(address: string, status: MailboxStatus, reply: SmtpReply): void {
     const now = Date.now();
-    const domain = this.probes.get(address);
-    if (domain !== undefined) {
-      this.probes.delete(address);
-      this.busy.delete(address);
-      this.deps.atomically(() => {
-        const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
-        this.catchAllStates.delete(domain);
-        if (settled !== null) this.probesWanted.delete(domain);
-        if (settled !== null) this.releaseHeld(domain, settled);
-      });
+    if (this.probes.has(address)) {
+      this.deps.atomically(() => this.answerProbe(address, status, now));
       return;
     }
     const rows = this.working.get(address) ?? [];
@@ -285,6 +277,18 @@ export class HostScheduler {
         this.settle(row, { status, reply, mxHost: row.mxName, catchAll: null }, now);
       }
     });
+  }
+
+  /** The server's answer to a catch-all probe; when it settles the domain, the held recipients get theirs. */
+  private answerProbe(address: string, status: MailboxStatus, now: number): void {
+    const domain = this.probes.get(address)!;
+    this.probes.delete(address);
+    this.busy.delete(address);
+    const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
+    this.catchAllStates.delete(domain);
+    if (settled === null) return;
+    this.probesWanted.delete(domain);
+    this.releaseHeld(domain, settled);
   }
 
   /** One mailbox answer for one queued recipient: final, asked again later, or held for the catch-all answer. */
@@ -468,15 +472,8 @@ export class HostScheduler {
   private answerAll(addresses: string[], status: MailboxStatus, reply: SmtpReply | null, now: number): void {
     this.deps.atomically(() => {
       for (const address of addresses) {
-        const domain = this.probes.get(address);
-        if (domain !== undefined) {
-          this.probes.delete(address);
-          this.busy.delete(address);
-          const settled = this.deps.catchAll.answer(domain, status, now, this.deps.greylistCeilingMs);
-          this.catchAllStates.delete(domain);
-          if (settled !== null) this.probesWanted.delete(domain);
-          this.catchAllStates.delete(domain);
-          if (settled !== null) this.releaseHeld(domain, settled);
+        if (this.probes.has(address)) {
+          this.answerProbe(address, status, now);
           continue;
         }
         for (const row of this.working.get(address) ?? []) {

@@ -5,6 +5,7 @@
 
 import { Buffer } from "node:buffer";
 import * as dnsPacket from "dns-packet";
+import pLimit from "p-limit";
 import type { DnsResult, MxHost } from "./types";
 
 /** DoH requests in flight at once: a Worker invocation may hold 6 connections. */
@@ -31,20 +32,8 @@ const RCODE_NAMES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "RE
 export type QueryLimiter = <T>(task: () => Promise<T>) => Promise<T>;
 
 export function queryLimiter(max: number): QueryLimiter {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active < max) active++;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      // Hand the slot straight to the next waiter so `active` never overshoots.
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
+  const limit = pLimit(max);
+  return (task) => limit(task);
 }
 
 export interface ResolveOptions {

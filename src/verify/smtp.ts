@@ -351,7 +351,7 @@ class DomainProbe {
     if (this.catchAll !== null || this.catchAllProbe !== null || this.req.catchAllProbe === false)
       return false;
     if (!Object.values(this.results).some((r) => r.status === "exists")) return false;
-    const probe = `${CATCH_ALL_PROBE_PREFIX}${randomHex(8)}@${this.req.domain}`;
+    const probe = catchAllProbeAddress(this.req.domain);
     if (!isSafeForSmtp(probe)) return false;
     this.catchAllProbe = probe;
     this.queue.push(probe);
@@ -429,6 +429,11 @@ export async function safeClose(conn: SmtpConnection): Promise<void> {
   } catch {
     // Closing a broken socket may fail; it is closed either way.
   }
+}
+
+/** A random address on `domain` that no one would have: the catch-all question. */
+export function catchAllProbeAddress(domain: string): string {
+  return `${CATCH_ALL_PROBE_PREFIX}${randomHex(8)}@${domain}`;
 }
 
 function randomHex(bytes: number): string {
