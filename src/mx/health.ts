@@ -2,7 +2,8 @@
 // how many sessions it tolerates (adaptive concurrency), whether it is
 // throttling us (a growing back-off), whether it is silent or refusing
 // connections (a circuit breaker with one trial connection after its
-// window), and how many recipients one session may carry.
+// window), and how many recipients (and refused recipients) one session
+// may carry.
 
 import type { SmtpReply } from "../verify/types";
 import { retryDelayMs } from "./retry";
@@ -26,6 +27,8 @@ export interface HostHealth {
   broken: number;
   /** RCPTs per session, as learned from a 452 or known from a profile. */
   rcptsPerSession: number;
+  /** Refused RCPTs one session may carry, as learned from the host's error limit; null while unknown. */
+  errorsPerSession?: number | null;
   /** The reply behind the last refusal, for the recipients that time out waiting. */
   lastReply: SmtpReply | null;
 }
@@ -48,6 +51,7 @@ export function newHealth(cap: number, rcptsPerSession: number): HostHealth {
     breakerStatus: null,
     broken: 0,
     rcptsPerSession,
+    errorsPerSession: null,
     lastReply: null,
   };
 }
@@ -126,4 +130,15 @@ export function onBroken(h: HostHealth, now: number, answered: number): HostHeal
 /** A 452 after `accepted` RCPTs: that is what one session carries here. */
 export function onRecipientLimit(h: HostHealth, accepted: number): HostHealth {
   return { ...h, rcptsPerSession: Math.max(1, Math.min(h.rcptsPerSession, accepted)) };
+}
+
+/**
+ * The host counts our refused RCPTs against an error limit: it began to
+ * delay its replies, or dropped the session ("421 too many errors"), after
+ * `errors` of them. Later sessions carry one fewer, so that not even their
+ * QUIT meets the limit. No back-off: a fresh session is welcome.
+ */
+export function onErrorLimit(h: HostHealth, errors: number): HostHealth {
+  const allowed = Math.max(1, errors - 1);
+  return { ...h, errorsPerSession: Math.min(h.errorsPerSession ?? allowed, allowed) };
 }

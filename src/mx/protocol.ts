@@ -41,6 +41,8 @@ export interface RelaySessionRequest {
   /** In order; the prober sends them in transactions of at most `maxRcpts` in all. */
   recipients: string[];
   maxRcpts: number;
+  /** Refused RCPTs the session may carry (the host's learned error limit); null or absent while unknown. */
+  maxErrors?: number | null;
 }
 
 export interface RelaySessionResponse {

@@ -12,6 +12,7 @@ import {
   type HostHealth,
   onBroken,
   onCleanSession,
+  onErrorLimit,
   onRecipientLimit,
   onThrottled,
   onTooManyConnections,
@@ -169,6 +170,7 @@ export class HostScheduler {
     const plan = {
       targets: this.deps.targets(),
       maxRcpts: health.rcptsPerSession,
+      maxErrors: health.errorsPerSession ?? null,
       next: async (room: number) => {
         this.greeted = true;
         const batch = await this.take(room);
@@ -410,6 +412,10 @@ export class HostScheduler {
         // 452 on the first RCPT says nothing about a limit: the host is just busy.
         if (end.rcpts <= 1) health = onThrottled(health, now, end.reply, this.deps.backoffCeilingMs);
         else health = onRecipientLimit(health, end.rcpts - 1);
+        this.requeue(unanswered);
+        break;
+      case "error_limit":
+        health = onErrorLimit(health, end.errors);
         this.requeue(unanswered);
         break;
       case "too_many_connections":

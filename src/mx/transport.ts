@@ -23,7 +23,12 @@ export function relaySessions(url: string, secret: string, smtp: SmtpConfig): Se
   return async (plan, signal) => {
     if (!url) throw new Error("SMTP_MODE=relay needs PROBER_URL");
     const recipients = await plan.next(plan.maxRcpts);
-    const body: RelaySessionRequest = { targets: plan.targets, recipients, maxRcpts: plan.maxRcpts };
+    const body: RelaySessionRequest = {
+      targets: plan.targets,
+      recipients,
+      maxRcpts: plan.maxRcpts,
+      maxErrors: plan.maxErrors ?? null,
+    };
     // Every step of the session at its timeout, and then some: an honest prober is never slower.
     const budgetMs =
       (plan.targets.length + 1) * smtp.connectTimeoutMs + (recipients.length + 8) * smtp.replyTimeoutMs;

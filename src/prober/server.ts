@@ -64,6 +64,7 @@ const sessionSchema = z.object({
     .max(16),
   recipients: z.array(z.string().min(1).max(1024)).min(1).max(1000),
   maxRcpts: z.number().int().min(1).max(1000),
+  maxErrors: z.number().int().min(1).max(1000).nullish(),
 });
 
 /** At most `limit` tasks at once per key (a mail server), across calls. */
@@ -141,7 +142,7 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
   async function session(json: unknown, res: ServerResponse): Promise<void> {
     const parsed = sessionSchema.safeParse(json);
     if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
-    const { targets, recipients, maxRcpts } = parsed.data;
+    const { targets, recipients, maxRcpts, maxErrors } = parsed.data;
     let gone = false;
     res.once("close", () => {
       gone = !res.writableFinished;
@@ -153,6 +154,7 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
         {
           targets,
           maxRcpts,
+          maxErrors,
           next: (room) => queue.splice(0, room),
           answer: (address, status, replyText) => answers.push({ address, status, reply: replyText }),
           live: () => !gone,

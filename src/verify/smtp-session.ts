@@ -8,6 +8,7 @@ import {
   classifyRcptReply,
   hasExtension,
   isSafeForSmtp,
+  isTooManyErrors,
   oneLine,
   refusalStatus,
   type SmtpConfig,
@@ -29,6 +30,8 @@ export interface SessionPlan {
   targets: SessionTarget[];
   /** RCPTs this session may carry in all (the host's learned or known limit). */
   maxRcpts: number;
+  /** Refused RCPTs this session may carry before it makes room for a fresh one (the host's error limit), when known. */
+  maxErrors?: number | null;
   /** Recipients for the next MAIL transaction, at most `room`; none ends the session. May wait for work. */
   next(room: number): string[] | Promise<string[]>;
   /** A mailbox answer for one recipient. */
@@ -42,6 +45,13 @@ export type SessionEnd = { unanswered: string[]; rcpts: number; answered: number
   | { kind: "done" }
   /** 452 4.5.3 and friends: this server takes no more recipients in this session. */
   | { kind: "recipient_limit"; reply: SmtpReply }
+  /**
+   * The server counts our refused RCPTs against an error limit (Postfix's
+   * smtpd_soft/hard_error_limit): it began to delay its replies, or said
+   * "421 too many errors" (`reply`). `errors` is how many it took without
+   * complaint; a fresh session carries on.
+   */
+  | { kind: "error_limit"; reply: SmtpReply | null; errors: number }
   /** A 421 that says we hold too many connections: fewer sessions, not a back-off. */
   | { kind: "too_many_connections"; reply: SmtpReply }
   /** The server refused the session or throttled it (banner, EHLO, MAIL, or a 421 mid-way). */
@@ -53,6 +63,12 @@ export type SessionEnd = { unanswered: string[]; rcpts: number; answered: number
 );
 
 const TOO_MANY_CONNECTIONS = /too many (connections|sessions|concurrent)|connection (limit|count)/i;
+/**
+ * A refusal this much slower than the session's fastest reply: the server
+ * has begun to delay replies for our errors (Postfix sleeps
+ * smtpd_error_sleep_time, 1 s, per reply past smtpd_soft_error_limit).
+ */
+const ERROR_DELAY_MS = 800;
 // QUIT is a courtesy: never wait long for its answer.
 const QUIT_TIMEOUT_MS = 2000;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: any non-ASCII character
@@ -78,6 +94,10 @@ class Session {
   private smtpUtf8 = false;
   private rcpts = 0;
   private answered = 0;
+  /** RCPTs the server refused (4xx and 5xx): what servers count against their error limit. */
+  private errors = 0;
+  /** The fastest RCPT reply of this session, the yardstick for a delayed one. */
+  private fastestMs = Infinity;
   /** Handed over by `next()` and not answered yet. */
   private pending: string[] = [];
 
@@ -111,16 +131,28 @@ class Session {
             this.pending = this.pending.filter((a) => a !== address);
             continue;
           }
+          // Stay under the host's error limit: the rest go to a fresh session.
+          if (this.plan.maxErrors && this.errors >= this.plan.maxErrors) return this.end({ kind: "done" });
           inFlight = address;
+          const sent = Date.now();
           const reply = await this.command(`RCPT TO:<${address}>`);
+          const tookMs = Date.now() - sent;
           inFlight = null;
           this.rcpts++;
+          if (isTooManyErrors(reply))
+            return this.end({ kind: "error_limit", reply: oneLine(reply), errors: this.errors });
           const status = classifyRcptReply(reply);
           if (status === "new_session") return this.end({ kind: "recipient_limit", reply: oneLine(reply) });
           if (status === "rate_limited") return this.refusedOrLimit(reply);
           this.pending = this.pending.filter((a) => a !== address);
           this.answered++;
           this.plan.answer(address, status, oneLine(reply));
+          if (reply.code >= 400) {
+            const delayed = this.errors > 0 && tookMs - this.fastestMs >= ERROR_DELAY_MS;
+            if (delayed) return this.end({ kind: "error_limit", reply: null, errors: this.errors });
+            this.errors++;
+          }
+          this.fastestMs = Math.min(this.fastestMs, tookMs);
         }
       }
     } catch (err) {
@@ -167,6 +199,7 @@ class Session {
 
   private refusedOrLimit(raw: SmtpReply, beforeAnyRcpt = false): SessionEnd {
     const reply = oneLine(raw);
+    if (isTooManyErrors(raw)) return this.end({ kind: "error_limit", reply, errors: this.errors });
     if (raw.code === 421 && TOO_MANY_CONNECTIONS.test(raw.text) && beforeAnyRcpt)
       return this.end({ kind: "too_many_connections", reply });
     const status = classifyRcptReply(raw);

@@ -78,6 +78,11 @@ const NOT_FOUND =
   /user unknown|unknown (user|recipient|local part|mailbox|address)|recipient unknown|no such (user|mailbox|recipient|address|account|person)|(does not|doesn'?t|not) exist|(user|recipient|mailbox|address|account) not found|invalid (recipient|mailbox|address|user)|unrouteable address|no mailbox|mailbox unavailable|doesn'?t have an? .{1,40}account|not a valid (mailbox|recipient|user|address)/i;
 const RATE_LIMIT = /rate.?limit|too many (connections|messages|sessions)|unexpected volume|throttl/i;
 
+/** Postfix's "421 … Error: too many errors": the session's errors, not the mailbox or a throttle. */
+export function isTooManyErrors(reply: SmtpReply): boolean {
+  return reply.code === 421 && TOO_MANY_ERRORS.test(reply.text);
+}
+
 /** Reads a reply to RCPT TO: basic code first, then the enhanced code, then the text. */
 export function classifyRcptReply(reply: SmtpReply): RcptClass {
   const { code, enhanced, text } = reply;

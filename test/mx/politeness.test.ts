@@ -3,6 +3,7 @@ import {
   newHealth,
   onBroken,
   onCleanSession,
+  onErrorLimit,
   onRecipientLimit,
   onThrottled,
   onTooManyConnections,
@@ -87,6 +88,16 @@ describe("host health", () => {
   it("learns how many recipients a session carries from a 452", () => {
     expect(onRecipientLimit(newHealth(4, 100), 50).rcptsPerSession).toBe(50);
     expect(onRecipientLimit(newHealth(4, 20), 50).rcptsPerSession).toBe(20);
+  });
+
+  it("keeps sessions one refusal under a host's error limit, without backing off", () => {
+    const h = onErrorLimit(newHealth(4, 100), 10);
+    expect(h.errorsPerSession).toBe(9);
+    expect(pausedUntil(h, T0)).toBeNull();
+    expect(sessionsAllowed(h, T0)).toBe(4);
+    // Only ever lower, and never below one.
+    expect(onErrorLimit(h, 20).errorsPerSession).toBe(9);
+    expect(onErrorLimit(h, 0).errorsPerSession).toBe(1);
   });
 });
 
