@@ -10,6 +10,7 @@ function workerProject(
   include: string[],
   exclude: string[],
   extra: (inject: Inject) => Record<string, string>,
+  globalSetup = "./test/global-setup.ts",
 ) {
   return {
     plugins: [
@@ -40,7 +41,7 @@ function workerProject(
       name,
       include,
       exclude,
-      globalSetup: ["./test/global-setup.ts"],
+      globalSetup: [globalSetup],
       setupFiles: ["./test/apply-migrations.ts", "./test/platform-limits-setup.ts"],
       testTimeout: 60_000,
       silent: "passed-only" as const,
@@ -49,17 +50,42 @@ function workerProject(
   };
 }
 
-type Inject = <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort">(key: K) => number;
+type Inject = <
+  K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort" | "realSmtpPort" | "realDohUrl",
+>(
+  key: K,
+) => number | string;
 
 export default defineConfig({
   test: {
     projects: [
-      workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**", "test/browser/**"], () => ({})),
+      workerProject(
+        "worker",
+        ["test/**/*.test.ts"],
+        ["test/relay/**", "test/browser/**", "test/real/**"],
+        () => ({}),
+      ),
       workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
         SMTP_MODE: "relay",
         PROBER_URL: `http://127.0.0.1:${inject("proberPort")}`,
         PROBER_SECRET: "test-prober-secret",
       })),
+      // Real mail software (Postfix, postgrey, NSD, dnsdist) started by its own
+      // set-up; skips itself with one line where the packages are missing.
+      workerProject(
+        "real",
+        ["test/real/**/*.test.ts"],
+        [],
+        (inject) => ({
+          DOH_URL: String(inject("realDohUrl")),
+          SMTP_PORT: String(inject("realSmtpPort")),
+          // Postfix opens its queue file at the first accepted RCPT, which can take a second.
+          SMTP_REPLY_TIMEOUT_MS: "3000",
+          // Production's back-off: a host backed off by mistake would miss the job's deadline.
+          MX_BACKOFF_SECONDS: "60",
+        }),
+        "./test/real/global-setup.ts",
+      ),
       // Real headless Chromium against `wrangler dev`, from Node; skips itself without Chromium.
       {
         test: {
