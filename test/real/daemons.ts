@@ -58,7 +58,13 @@ export async function startRealWorld(): Promise<RealWorld> {
   // The daemons drop to their own users after start-up and must still reach their files.
   await chmod(dir, 0o711);
   const children: ChildProcess[] = [];
+  // Should the test run die without its teardown, the daemons (process groups of their own) die with it.
+  const killAll = () => {
+    for (const child of children) if (child.pid) tryKill(-child.pid, "SIGKILL");
+  };
+  process.once("exit", killAll);
   const stop = async () => {
+    process.off("exit", killAll);
     await Promise.all(children.map(stopChild));
     await rm(dir, { recursive: true, force: true });
   };
@@ -84,6 +90,7 @@ export async function startRealWorld(): Promise<RealWorld> {
     return { smtpPort, dohUrl, dir, stop };
   } catch (err) {
     const logs = await tailLogs(dir);
+    process.off("exit", killAll);
     await Promise.all(children.map(stopChild));
     throw new Error(`${(err as Error).message}\n${logs}`);
   }
@@ -276,16 +283,21 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const signal = (name: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, name);
-    } catch {
-      child.kill(name);
-    }
+    if (!tryKill(-child.pid!, name)) child.kill(name);
   };
   signal("SIGTERM");
   const timer = setTimeout(() => signal("SIGKILL"), 3000);
   await exited;
   clearTimeout(timer);
+}
+
+function tryKill(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function waitFor(what: string, ready: () => Promise<boolean>, children: ChildProcess[]) {
