@@ -35,11 +35,6 @@ const json = (schema: z.ZodType, extra: object = {}) => ({
   "application/json": { schema: output(schema), ...extra },
 });
 
-const text = (description: string) => ({
-  description,
-  content: { "text/html": { schema: { type: "string" as const } } },
-});
-
 /**
  * An operation that takes an account's API key: both auth schemes, the
  * RateLimit-* headers on every success, and the family's error envelope for
@@ -469,35 +464,3 @@ export const openApiDocument = open({
     200: { description: "OpenAPI 3.1.", content: { "application/json": { schema: { type: "object" } } } },
   },
 });
-
-export const docsPage = open({
-  operationId: "docsPage",
-  summary: "Interactive API documentation (Swagger UI)",
-  responses: { 200: text("The page.") },
-});
-
-export const dashboardPage = open({
-  operationId: "dashboardPage",
-  summary: "The dashboard: create, watch and download jobs with an API key",
-  responses: { 200: text("The page.") },
-});
-
-/** A static file of the docs page or the dashboard, by name. */
-export function staticAsset(operationId: string, names: readonly string[]) {
-  return open({
-    operationId,
-    summary: "A static file of the page",
-    parameters: [{ name: "asset", in: "path", required: true, schema: { type: "string", enum: [...names] } }],
-    responses: {
-      200: {
-        description: "The file (CSS or JavaScript), cacheable.",
-        headers: { "Cache-Control": { schema: { type: "string" } } },
-        content: {
-          "text/css": { schema: { type: "string" } },
-          "text/javascript": { schema: { type: "string" } },
-        },
-      },
-      404: { description: "No such file.", content: json(s.errorsObject) },
-    },
-  });
-}
