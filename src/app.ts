@@ -7,6 +7,7 @@ import { apiKeyAuth, rateLimit } from "./api/auth";
 import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
+import { jobInsights } from "./api/job-insights";
 import type { AppEnv } from "./api/types";
 import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
@@ -55,6 +56,7 @@ for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoi
   app.use(`${base}/*`, apiKeyAuth(), rateLimit());
 }
 app.route("/email-validations", emailValidations);
+app.route("/email-validations", jobInsights);
 app.route("/v1/email/validate", compat);
 app.route("/webhook-endpoints", webhookEndpoints);
 
