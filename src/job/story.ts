@@ -56,8 +56,10 @@ function timeline(job: StoryJob, samples: Sample[], now: number): Sample[] {
   }
   const end = job.finishedAt ?? now;
   const last = out[out.length - 1];
-  if (job.startedAt !== null && last && last.at < end && last.processed !== job.processed) {
-    out.push({ at: end, processed: job.processed });
+  if (job.startedAt !== null && last && last.processed !== job.processed) {
+    // The job's own count is the truth: the timeline ends on it.
+    if (last.at < end) out.push({ at: end, processed: job.processed });
+    else out[out.length - 1] = { at: last.at, processed: job.processed };
   }
   return out;
 }
