@@ -1,4 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { breakdown } from "../src/db/browse";
+import { openDb } from "../src/db/client";
+import { jobStub } from "../src/job/stub";
 import { api, createJob, newAccount, waitForJob } from "./helpers";
 
 // Reading a job as a list owner does: results filtered by verdict, reason and
@@ -110,6 +114,16 @@ describe("GET /email-validations/{id}/breakdown", () => {
       undeliverable: 2,
       unknown: 0,
     });
+  });
+
+  it("comes from the job object's running tallies, which agree with a count over D1", async () => {
+    const { id } = await finishedJob();
+    const tallied = await jobStub(env, id).breakdown(50);
+    expect(tallied).not.toBeNull();
+    const counted = await breakdown(openDb(env.DB), id, 50);
+    const byKey = <T extends object>(rows: T[]) => rows.map((r) => JSON.stringify(r)).sort();
+    expect(byKey(tallied!.reasons)).toEqual(byKey(counted.reasons));
+    expect(byKey(tallied!.domains)).toEqual(byKey(counted.domains));
   });
 });
 

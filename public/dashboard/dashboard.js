@@ -168,6 +168,8 @@
     resetInsights(id);
     if (job) render(job);
     poll(id);
+    // Beside the first poll, not after it: the page shows a big job sooner.
+    if (!job) startInsights(id);
   }
 
   async function poll(id) {
@@ -355,6 +357,8 @@
       last: { story: 0, breakdown: 0, results: 0 },
       busy: { story: false, breakdown: false, results: false },
       finished: false,
+      seen: false,
+      started: false,
       /** The page shown: null for the first page of the filter, else the link followed. */
       pageHref: null,
       links: {},
@@ -376,10 +380,22 @@
     say("download-filtered-status", "");
   }
 
+  /** Fetches everything at once, before the job's status is known. */
+  function startInsights(id) {
+    insights.started = true;
+    load("story", () => loadStory(id));
+    load("breakdown", () => loadBreakdown(id));
+    load("results", () => loadResults(null));
+  }
+
   /** Fetches what is due; `force` fetches everything (the job just ended, or was changed). */
   function refreshInsights(job, force = false) {
     if (!insights || insights.id !== job.id) return;
     const terminal = TERMINAL.includes(job.status);
+    const firstSight = !insights.seen;
+    insights.seen = true;
+    // A job already over when the page opened was read in full by startInsights.
+    if (terminal && firstSight && insights.started) insights.finished = true;
     if (terminal && insights.finished && !force) return;
     const now = Date.now();
     const end = terminal && !insights.finished;

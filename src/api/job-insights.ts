@@ -51,7 +51,10 @@ export const jobInsights = new Hono<AppEnv>()
     if (!Number.isInteger(domains) || domains < 1 || domains > 50) {
       throw apiError(400, "invalid_parameter", "domains must be a whole number from 1 to 50.", "/domains");
     }
-    const { reasons, domains: top } = await breakdown(openDb(c.env.DB), job.id, domains);
+    // The job object keeps running tallies; a job recorded before they existed is summed from D1.
+    const { reasons, domains: top } =
+      (await jobStub(c.env, job.id).breakdown(domains)) ??
+      (await breakdown(openDb(c.env.DB), job.id, domains));
     const { processed, ...verdicts } = job.counts;
     return c.json({
       object: "email_validation_breakdown",

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { accountStub } from "../account/object";
 import type { ErrorItem } from "../api/errors";
 import { type Config, readConfig } from "../config";
+import type { Breakdown } from "../db/browse";
 import { openDb } from "../db/client";
 import { forgetJobKeys } from "../db/idempotency";
 import { deleteJob, insertJob } from "../db/jobs";
@@ -23,6 +24,7 @@ import { JobRun } from "./run";
 import { ProgressSamples, type Sample } from "./samples";
 import { isTerminal, type JobEvent, type JobStatus, transition } from "./state";
 import { type AnsweredRow, JobStore, Stage } from "./store";
+import { ResultTallies } from "./tallies";
 
 // One Durable Object per job. It owns the job's input, its state machine and
 // its progress. Its alarm hands the addresses to the host objects that talk
@@ -103,6 +105,7 @@ export class JobObject extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly outbox: WebhookOutbox;
   private readonly samples: ProgressSamples;
+  private readonly tallies: ResultTallies;
   /** The D1 write under way, so that cancel can wait for it to land entirely. */
   private inflight: Promise<void> | null = null;
   /** The run working right now, if any: reports wake it. */
@@ -114,6 +117,7 @@ export class JobObject extends DurableObject<Env> {
     super(ctx, env);
     this.store = new JobStore(ctx.storage.sql);
     this.samples = new ProgressSamples(ctx.storage.sql);
+    this.tallies = new ResultTallies(ctx.storage.sql);
     this.outbox = new WebhookOutbox(ctx.storage.sql, (id, reason) =>
       disableEndpoint(openDb(env.DB), id, reason),
     );
@@ -169,6 +173,7 @@ export class JobObject extends DurableObject<Env> {
     this.store.createTables();
     this.outbox.createTables();
     this.samples.createTables();
+    this.tallies.createTables();
     return true;
   }
 
@@ -225,6 +230,14 @@ export class JobObject extends DurableObject<Env> {
       hosts: this.store.hostLoad(hostLimit),
       hostCount: this.store.hostsInUse().length,
     };
+  }
+
+  /** Results by verdict and reason, and the top domains; null when the tallies predate the results (read D1 instead). */
+  breakdown(topDomains: number): Breakdown | null {
+    const s = this.load();
+    if (!s) return null;
+    if (this.tallies.empty() && s.counts.processed > 0) return null;
+    return this.tallies.breakdown(topDomains);
   }
 
   webhookDeliveries(): DeliveryView[] {
@@ -350,6 +363,7 @@ export class JobObject extends DurableObject<Env> {
         this.store.recorded(answered.map((a) => a.position));
         this.save({ ...this.load()!, counts: totals });
         this.samples.add(Date.now(), totals.processed);
+        this.tallies.add(rows);
       });
     };
     this.inflight = commit();
