@@ -13,7 +13,8 @@
 //   breakdown — the verdict chart; results — the first row of the results table.
 // Page weight is the bytes of the static files the page loads (HTML, CSS, JS),
 // as served and gzipped, and what Chromium transferred in all, API answers
-// included. Figures are medians over the runs.
+// included. The read routes the page uses are timed from Node as well.
+// Figures are medians over the runs.
 
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
@@ -91,6 +92,29 @@ async function main() {
     }),
   );
 
+  // The read routes the page calls, timed from here (round trip, body read), each several times.
+  const routes: Record<string, string> = {
+    results_first_page: "/results?page[size]=25",
+    results_by_reason: "/results?reason=null_mx&page[size]=25",
+    results_search_no_match: "/results?q=nobody-has-this&page[size]=25",
+    breakdown: "/breakdown",
+    story: "/story",
+    download_by_reason: "/download?reason=null_mx",
+  };
+  const api_ms: Record<string, number> = {};
+  for (const [name, path] of Object.entries(routes)) {
+    const times: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      const started = performance.now();
+      const r = await fetch(`${base}/email-validations/${job.id}${path}`, { headers: auth });
+      if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+      times.push(performance.now() - started);
+    }
+    api_ms[name] = Math.round(median(times));
+    log(`${name}: ${times.map((t) => t.toFixed(0)).join(", ")} ms`);
+  }
+
   // First render, cold, several times.
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -165,6 +189,7 @@ async function main() {
         static_total_bytes: weights.reduce((s, w) => s + w.bytes, 0),
         static_total_gzip_bytes: weights.reduce((s, w) => s + w.gzip, 0),
         transferred_bytes_median: median(transferred),
+        api_ms_median: api_ms,
         first_render_ms_median: Object.fromEntries(
           Object.entries(samples).map(([k, v]) => [k, Math.round(median(v))]),
         ),
