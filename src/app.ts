@@ -7,11 +7,10 @@ import { apiKeyAuth, rateLimit } from "./api/auth";
 import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
+import { jobInsights } from "./api/job-insights";
 import type { AppEnv } from "./api/types";
 import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
-import { dashboard } from "./dashboard/routes";
-import { docs } from "./docs/routes";
 import { openApiDocument } from "./openapi/document";
 import * as ops from "./openapi/operations";
 
@@ -48,16 +47,16 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/health", ops.health, (c) => c.json({ ok: true }));
-// Public pages: the OpenAPI document, its Swagger UI, and the dashboard (which asks for a key).
+// The OpenAPI document is public. Its Swagger UI (/docs) and the dashboard (/)
+// are static files served before the worker runs (Workers Static Assets, public/).
 app.get("/openapi.json", ops.openApiDocument, async (c) => c.json(await openApiDocument(app)));
-app.route("/docs", docs);
-app.route("/", dashboard);
 app.route("/admin", admin);
 for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoints"]) {
   app.use(base, apiKeyAuth(), rateLimit());
   app.use(`${base}/*`, apiKeyAuth(), rateLimit());
 }
 app.route("/email-validations", emailValidations);
+app.route("/email-validations", jobInsights);
 app.route("/v1/email/validate", compat);
 app.route("/webhook-endpoints", webhookEndpoints);
 

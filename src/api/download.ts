@@ -1,5 +1,5 @@
+import { filteredPages, type ResultFilter } from "../db/browse";
 import { openDb } from "../db/client";
-import { resultPages } from "../db/results";
 import { csvStream } from "../ingest/csv-writer";
 import type { JobSnapshot } from "../job/object";
 import { presentResult } from "./present";
@@ -26,7 +26,7 @@ export function downloadResponse(
   env: Env,
   job: JobSnapshot,
   format: "csv" | "ndjson",
-  classes?: string[],
+  filter: ResultFilter = {},
 ): Response {
   const db = openDb(env.DB);
   const columns = job.inputColumns ?? [];
@@ -34,7 +34,7 @@ export function downloadResponse(
   const headers = { "content-disposition": `attachment; filename="${filename}"` };
   if (format === "ndjson") {
     const encoder = new TextEncoder();
-    const pages = resultPages(db, job.id, classes);
+    const pages = filteredPages(db, job.id, filter);
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const next = await pages.next();
@@ -49,7 +49,7 @@ export function downloadResponse(
     return new Response(body, { headers: { ...headers, "content-type": "application/x-ndjson" } });
   }
   async function* rows() {
-    for await (const page of resultPages(db, job.id, classes)) {
+    for await (const page of filteredPages(db, job.id, filter)) {
       yield page.map((row) => {
         const r = presentResult(row, true) as Record<string, unknown>;
         const extra: Record<string, string> = row.extra ? JSON.parse(row.extra) : {};

@@ -11,11 +11,12 @@ import type { ControlResult, JobSnapshot } from "../job/object";
 import { isJobId, jobStub, ownedJob } from "../job/stub";
 import * as docs from "../openapi/operations";
 import { isSafeText } from "../verify/syntax";
-import { downloadResponse, RESULT_CLASSES } from "./download";
+import { downloadResponse } from "./download";
 import { apiError, notFound } from "./errors";
 import { createOnce } from "./idempotency";
 import { checkJobWebhook, formText, jobOptions, toJobOptions } from "./job-options";
 import { type Links, presentJob, presentListedJob } from "./present";
+import { readResultFilter } from "./result-filter";
 import type { AppEnv } from "./types";
 import { readList, readMultipart } from "./upload";
 import { parseWith, readJson } from "./validation";
@@ -117,17 +118,7 @@ export const emailValidations = new Hono<AppEnv>()
     if (format !== "csv" && format !== "ndjson") {
       throw apiError(400, "invalid_parameter", "format must be csv or ndjson.", "/format");
     }
-    const wanted = (c.req.query("result") ?? "").split(",").filter(Boolean);
-    const bad = wanted.filter((r) => !RESULT_CLASSES.includes(r));
-    if (bad.length) {
-      throw apiError(
-        400,
-        "invalid_parameter",
-        `Unknown result class: ${bad.join(", ")}. Use ${RESULT_CLASSES.join(", ")}.`,
-        "/result",
-      );
-    }
-    return downloadResponse(c.env, job, format, wanted.length ? wanted : undefined);
+    return downloadResponse(c.env, job, format, readResultFilter(c));
   })
   .get("/:id", docs.getEmailValidation, async (c) => {
     const job = await requireJob(c);

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { accountStub } from "../account/object";
 import type { ErrorItem } from "../api/errors";
 import { type Config, readConfig } from "../config";
+import type { Breakdown } from "../db/browse";
 import { openDb } from "../db/client";
 import { forgetJobKeys } from "../db/idempotency";
 import { deleteJob, insertJob } from "../db/jobs";
@@ -20,8 +21,10 @@ import type { InputEntry } from "./ingest";
 import { mirrorJob } from "./mirror";
 import { retryAfterSeconds } from "./progress";
 import { JobRun } from "./run";
+import { ProgressSamples, type Sample } from "./samples";
 import { isTerminal, type JobEvent, type JobStatus, transition } from "./state";
 import { type AnsweredRow, JobStore, Stage } from "./store";
+import { ResultTallies } from "./tallies";
 
 // One Durable Object per job. It owns the job's input, its state machine and
 // its progress. Its alarm hands the addresses to the host objects that talk
@@ -63,6 +66,16 @@ export interface JobState {
   lastProgressAt: number;
 }
 
+export interface JobStoryParts {
+  samples: Sample[];
+  waiting: number;
+  atHost: number;
+  answered: number;
+  /** The hosts holding most of the job's addresses now, busiest first. */
+  hosts: { host: string; addresses: number }[];
+  hostCount: number;
+}
+
 /** What the API may see of a job: its state without the object's bookkeeping. */
 export type JobSnapshot = Omit<
   JobState,
@@ -91,6 +104,8 @@ const ZERO: Counts = { processed: 0, deliverable: 0, undeliverable: 0, risky: 0,
 export class JobObject extends DurableObject<Env> {
   private readonly store: JobStore;
   private readonly outbox: WebhookOutbox;
+  private readonly samples: ProgressSamples;
+  private readonly tallies: ResultTallies;
   /** The D1 write under way, so that cancel can wait for it to land entirely. */
   private inflight: Promise<void> | null = null;
   /** The run working right now, if any: reports wake it. */
@@ -101,6 +116,8 @@ export class JobObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new JobStore(ctx.storage.sql);
+    this.samples = new ProgressSamples(ctx.storage.sql);
+    this.tallies = new ResultTallies(ctx.storage.sql);
     this.outbox = new WebhookOutbox(ctx.storage.sql, (id, reason) =>
       disableEndpoint(openDb(env.DB), id, reason),
     );
@@ -155,6 +172,8 @@ export class JobObject extends DurableObject<Env> {
     // This instance may live on (a stray request, an alarm): give it empty tables, not missing ones.
     this.store.createTables();
     this.outbox.createTables();
+    this.samples.createTables();
+    this.tallies.createTables();
     return true;
   }
 
@@ -197,6 +216,28 @@ export class JobObject extends DurableObject<Env> {
 
   faultsTripped(): number {
     return this.faults.tripped;
+  }
+
+  /** What the job's story needs from here: its progress over time, where its addresses stand, its busiest hosts. */
+  story(hostLimit: number): JobStoryParts | null {
+    const s = this.load();
+    if (!s) return null;
+    return {
+      samples: this.samples.list(),
+      waiting: this.store.count(Stage.Waiting),
+      atHost: this.store.count(Stage.AtHost),
+      answered: this.store.count(Stage.Answered),
+      hosts: this.store.hostLoad(hostLimit),
+      hostCount: this.store.hostsInUse().length,
+    };
+  }
+
+  /** Results by verdict and reason, and the top domains; null when the tallies predate the results (read D1 instead). */
+  breakdown(topDomains: number): Breakdown | null {
+    const s = this.load();
+    if (!s) return null;
+    if (this.tallies.empty() && s.counts.processed > 0) return null;
+    return this.tallies.breakdown(topDomains);
   }
 
   webhookDeliveries(): DeliveryView[] {
@@ -321,6 +362,8 @@ export class JobObject extends DurableObject<Env> {
       this.ctx.storage.transactionSync(() => {
         this.store.recorded(answered.map((a) => a.position));
         this.save({ ...this.load()!, counts: totals });
+        this.samples.add(Date.now(), totals.processed);
+        this.tallies.add(rows);
       });
     };
     this.inflight = commit();

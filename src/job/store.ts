@@ -145,6 +145,17 @@ export class JobStore {
       .map((r) => r.host);
   }
 
+  /** The `limit` hosts holding most of this job's addresses, busiest first. */
+  hostLoad(limit: number): { host: string; addresses: number }[] {
+    return this.sql
+      .exec<{ host: string; addresses: number }>(
+        `SELECT host, COUNT(*) AS addresses FROM input WHERE done = 2 AND host IS NOT NULL
+         GROUP BY host ORDER BY addresses DESC, host LIMIT ?`,
+        limit,
+      )
+      .toArray();
+  }
+
   /** Addresses at a host go back to waiting (a pause, or a host that lost them). */
   recall(sentBefore = Number.POSITIVE_INFINITY): number {
     return this.sql.exec(

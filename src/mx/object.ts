@@ -14,10 +14,21 @@ import { type HostHealth, newHealth } from "./health";
 import { compareIps, hostKey } from "./key";
 import { profileFor } from "./profiles";
 import type { HostRecipient } from "./protocol";
-import { QUEUE_SCHEMA, RecipientQueue } from "./queue";
+import { type JobWaits, QUEUE_SCHEMA, RecipientQueue } from "./queue";
 import { dropAcross } from "./recall";
 import { HostScheduler } from "./scheduler";
 import { directSessions, relaySessions } from "./transport";
+
+export type HostWaits = JobWaits & {
+  names: string[];
+  backoffUntil: number;
+  breakerUntil: number;
+  breakerStatus: HostHealth["breakerStatus"];
+  /** Sessions allowed now, and at most (adaptive concurrency). */
+  sessions: number;
+  maxSessions: number;
+  lastReply: HostHealth["lastReply"];
+};
 
 /** A Durable Object invocation may hold 6 outgoing connections: sessions leave one for reports. */
 const MAX_SESSIONS = 5;
@@ -83,6 +94,21 @@ export class MxObject extends DurableObject<Env> {
       queued: this.queue.size(),
       answersWaiting: this.outbox.size(),
       names: this.names(),
+    };
+  }
+
+  /** One job's recipients here and why they wait: for the job's story (src/api/job-story.ts). */
+  jobWaits(job: string): HostWaits {
+    const health = this.health();
+    return {
+      names: this.names(),
+      ...this.queue.jobWaits(job, Date.now()),
+      backoffUntil: health.backoffUntil,
+      breakerUntil: health.breakerUntil,
+      breakerStatus: health.breakerStatus,
+      sessions: health.limit,
+      maxSessions: health.cap,
+      lastReply: health.lastReply,
     };
   }
 

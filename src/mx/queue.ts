@@ -205,6 +205,55 @@ export class RecipientQueue {
   size(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM rcpt").one().n;
   }
+
+  /** Where one job's recipients stand here: how many wait, how many were told to come back, and until when. */
+  jobWaits(job: string, now: number): JobWaits {
+    const row = this.sql
+      .exec<{
+        queued: number;
+        retrying: number;
+        greylisted: number;
+        held: number;
+        next_retry: number | null;
+        deadline: number | null;
+      }>(
+        `SELECT COUNT(*) AS queued,
+                SUM(CASE WHEN held = 0 AND attempts > 0 AND due_at > ? THEN 1 ELSE 0 END) AS retrying,
+                SUM(CASE WHEN held = 0 AND attempts > 0 AND due_at > ?
+                         AND json_extract(last, '$.status') = 'greylisted' THEN 1 ELSE 0 END) AS greylisted,
+                SUM(held) AS held,
+                MIN(CASE WHEN held = 0 AND attempts > 0 AND due_at > ? THEN due_at END) AS next_retry,
+                MAX(deadline_at) AS deadline
+         FROM rcpt WHERE job = ?`,
+        now,
+        now,
+        now,
+        job,
+      )
+      .one();
+    return {
+      queued: row.queued,
+      retrying: row.retrying ?? 0,
+      greylisted: row.greylisted ?? 0,
+      held: row.held ?? 0,
+      nextRetryAt: row.next_retry,
+      deadlineAt: row.deadline,
+    };
+  }
+}
+
+export interface JobWaits {
+  /** The job's recipients queued here. */
+  queued: number;
+  /** Of those, answered "try again later" (greylisting, throttling) and waiting for their retry. */
+  retrying: number;
+  /** Of those, the ones greylisted (the rest were throttled). */
+  greylisted: number;
+  /** Accepted, held until the domain's catch-all status is known. */
+  held: number;
+  nextRetryAt: number | null;
+  /** The latest deadline among them: no answer for this job waits past it. */
+  deadlineAt: number | null;
 }
 
 function fromRow(row: Row): QueuedRecipient {

@@ -57,7 +57,7 @@ async function build<E extends Env>(app: Hono<E>): Promise<OpenAPIV3_1.Document>
         { name: TAGS.webhooks, description: "Where job events are sent, and with which secret." },
         { name: TAGS.compat, description: "The compatible job API (`{error}` envelopes)." },
         { name: TAGS.admin, description: "Operator routes (ADMIN_TOKEN)." },
-        { name: TAGS.service, description: "Health, this document, the docs page and the dashboard." },
+        { name: TAGS.service, description: "Health and this document." },
       ],
       security: [{ bearerAuth: [] }, { apiKeyQuery: [] }],
       components: {

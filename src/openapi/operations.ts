@@ -1,5 +1,6 @@
 import { type DescribeRouteOptions, describeRoute, resolver } from "hono-openapi";
 import { z } from "zod";
+import * as insight from "../api/insight-schemas";
 import { jobOptions } from "../api/job-options";
 import * as s from "../api/schemas";
 import {
@@ -35,11 +36,6 @@ const json = (schema: z.ZodType, extra: object = {}) => ({
   "application/json": { schema: output(schema), ...extra },
 });
 
-const text = (description: string) => ({
-  description,
-  content: { "text/html": { schema: { type: "string" as const } } },
-});
-
 /**
  * An operation that takes an account's API key: both auth schemes, the
  * RateLimit-* headers on every success, and the family's error envelope for
@@ -66,6 +62,32 @@ function keyed(family: Family, tag: string, { errors = [], responses = {}, ...sp
 const BODY_ERRORS: ErrorStatus[] = [400, 413, 415];
 
 const jobIdParam = paramRef("JobId");
+
+/** What narrows a job's results: in the results browser and the download. */
+const FILTER_PARAMS = [
+  {
+    name: "result",
+    in: "query" as const,
+    description: "Only these result classes, comma-separated.",
+    style: "form" as const,
+    explode: false,
+    schema: { type: "array" as const, items: { type: "string" as const, enum: RESULT_CLASSES } },
+  },
+  {
+    name: "reason",
+    in: "query" as const,
+    description: "Only these reasons (such as mailbox_not_found), comma-separated.",
+    style: "form" as const,
+    explode: false,
+    schema: { type: "array" as const, items: { type: "string" as const, pattern: "^[a-z][a-z_]{0,39}$" } },
+  },
+  {
+    name: "q",
+    in: "query" as const,
+    description: "Only addresses containing this text (a name, `@domain`, a whole address).",
+    schema: { type: "string" as const, maxLength: 320 },
+  },
+];
 
 // ── /email-validations ─────────────────────────────────────────────────
 
@@ -222,6 +244,7 @@ export const downloadEmailValidation = keyed("canonical", TAGS.canonical, {
       schema: { type: "array", items: { type: "string", enum: RESULT_CLASSES } },
       example: ["deliverable", "risky"],
     },
+    ...FILTER_PARAMS.slice(1),
   ],
   responses: {
     200: {
@@ -470,34 +493,49 @@ export const openApiDocument = open({
   },
 });
 
-export const docsPage = open({
-  operationId: "docsPage",
-  summary: "Interactive API documentation (Swagger UI)",
-  responses: { 200: text("The page.") },
-});
+// ── Reading a job: filtered results, breakdown, story ─────────────────
 
-export const dashboardPage = open({
-  operationId: "dashboardPage",
-  summary: "The dashboard: create, watch and download jobs with an API key",
-  responses: { 200: text("The page.") },
-});
-
-/** A static file of the docs page or the dashboard, by name. */
-export function staticAsset(operationId: string, names: readonly string[]) {
-  return open({
-    operationId,
-    summary: "A static file of the page",
-    parameters: [{ name: "asset", in: "path", required: true, schema: { type: "string", enum: [...names] } }],
-    responses: {
-      200: {
-        description: "The file (CSS or JavaScript), cacheable.",
-        headers: { "Cache-Control": { schema: { type: "string" } } },
-        content: {
-          "text/css": { schema: { type: "string" } },
-          "text/javascript": { schema: { type: "string" } },
-        },
-      },
-      404: { description: "No such file.", content: json(s.errorsObject) },
+export const listEmailValidationResults = keyed("canonical", TAGS.canonical, {
+  operationId: "listEmailValidationResults",
+  summary: "Browse the results, filtered",
+  description:
+    "A page of results with details, in input order, narrowed by result class, reason and address text. Pages by cursor: follow `_links.next` and `_links.prev`.",
+  parameters: [
+    jobIdParam,
+    ...FILTER_PARAMS,
+    paramRef("PageSize"),
+    {
+      name: "page[after]",
+      in: "query",
+      description: "The email of the last result of the previous page.",
+      schema: { type: "string" },
     },
-  });
-}
+    {
+      name: "page[before]",
+      in: "query",
+      description: "The email of the first result of the next page.",
+      schema: { type: "string" },
+    },
+  ],
+  responses: { 200: { description: "The page.", content: json(insight.resultPage) } },
+  errors: [400, 404],
+});
+
+export const getEmailValidationBreakdown = keyed("canonical", TAGS.canonical, {
+  operationId: "getEmailValidationBreakdown",
+  summary: "The results by verdict, reason and domain",
+  parameters: [
+    jobIdParam,
+    { name: "domains", in: "query", schema: { type: "integer", minimum: 1, maximum: 50, default: 10 } },
+  ],
+  responses: { 200: { description: "The breakdown.", content: json(insight.breakdownObject) } },
+  errors: [400, 404],
+});
+
+export const getEmailValidationStory = keyed("canonical", TAGS.canonical, {
+  operationId: "getEmailValidationStory",
+  summary: "The job's story: rate over time, ETA, greylisting and backed-off servers",
+  parameters: [jobIdParam],
+  responses: { 200: { description: "The story.", content: json(insight.storyObject) } },
+  errors: [404],
+});

@@ -80,8 +80,14 @@ it("renders the API reference and lists the operations", async (ctx) => {
   expect(await page.locator(".info .title").textContent()).toContain("mailvet");
   expect(await page.getByRole("button", { name: /Authorize/ }).isVisible()).toBe(true);
 
-  // Every asset came from the worker, and nothing failed to load.
+  // Every asset came from mailvet itself, and nothing failed to load.
   expect(failed).toEqual([]);
+  // The static pages carry their security headers (public/_headers).
+  for (const path of ["/", "/docs"]) {
+    const res = await fetch(`${baseUrl}${path}`);
+    expect(res.headers.get("content-security-policy"), path).toContain("default-src 'self'");
+    expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+  }
   await page.screenshot({ path: await screenshotPath("docs-page.png") });
   await page.close();
 });
@@ -95,10 +101,15 @@ const LIST = [
   "nobody@normal.test,Nobody",
   "anyone@catchall.test,Anyone",
   "alice@tarpit.test,Slow",
+  "dave@gmial.com,Dave",
 ].join("\n");
 
 async function openWithKey(baseUrl: string, apiKey: string): Promise<Page> {
-  const page = await newPage({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+  const page = await newPage({
+    viewport: { width: 1200, height: 900 },
+    acceptDownloads: true,
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
   page.on("pageerror", (err) => pageErrors.push(err.message));
   await page.goto(`${baseUrl}/`);
   await page.getByLabel("Your API key").fill(apiKey);
@@ -133,15 +144,15 @@ it("uploads a CSV, shows live progress to completion, and downloads filtered res
       ]),
     ),
   );
-  expect(counts).toEqual({ deliverable: "2", risky: "1", undeliverable: "1", unknown: "1" });
-  expect(await page.locator("#progress-text").textContent()).toContain("5 of 5 checked (100%)");
+  expect(counts).toEqual({ deliverable: "2", risky: "1", undeliverable: "2", unknown: "1" });
+  expect(await page.locator("#progress-text").textContent()).toContain("6 of 6 checked (100%)");
 
   // The list shows the job too.
   await page
     .getByRole("row")
     .filter({ hasText: "Browser test list" })
     .filter({ hasText: "completed" })
-    .filter({ hasText: "5 / 5" })
+    .filter({ hasText: "6 / 6" })
     .waitFor();
 
   // Only the deliverable ones, with the upload's extra column.
@@ -161,7 +172,95 @@ it("uploads a CSV, shows live progress to completion, and downloads filtered res
   ]);
   await page.getByText(/^Downloaded [\d.]+ KB\.$/).waitFor();
 
+  // The job's story once it ended, and its breakdown.
+  await page
+    .locator("#story-summary")
+    .filter({ hasText: /^Finished: 6 addresses in / })
+    .waitFor();
+  expect(await page.locator("#stage-recorded").textContent()).toBe("6");
+  expect(await page.locator("#story-chart svg polyline").count()).toBe(1);
+  await page.locator("#verdict-caption").filter({ hasText: "Undeliverable 2 (33%)" }).waitFor();
+  expect(await page.locator("#verdict-chart svg rect").count()).toBe(4);
+  expect(await page.getByRole("row").filter({ hasText: "normal.test" }).first().textContent()).toMatch(
+    /^normal\.test3/,
+  );
+
+  // Filter by a reason: only the rejected mailbox is listed.
+  const rows = page.locator("#results-body tr");
+  await rows.filter({ hasText: "alice@tarpit.test" }).waitFor();
+  expect(await rows.count()).toBe(6);
+  await page.getByLabel("Reason", { exact: true }).selectOption("mailbox_not_found");
+  await page.getByRole("button", { name: "Apply filter" }).click();
+  await page.getByText("1 shown (reason mailbox_not_found).").waitFor();
+  expect(await rows.count()).toBe(1);
+  expect(await rows.first().textContent()).toContain("nobody@normal.test");
+
+  // Open that result, read it, close it with Escape: focus returns to its button.
+  const details = page.getByRole("button", { name: "Details for nobody@normal.test" });
+  await details.click();
+  const dialog = page.getByRole("dialog", { name: "nobody@normal.test" });
+  await dialog.waitFor();
+  expect(await dialog.textContent()).toMatch(/Reasonmailbox_not_found.*SMTP reply550 /);
+  await page.screenshot({ path: await screenshotPath("dashboard-result.png") });
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "hidden" });
+  expect(await page.evaluate("document.activeElement.getAttribute('aria-label')")).toBe(
+    "Details for nobody@normal.test",
+  );
+
+  // The filtered download holds that result only.
+  const [filtered] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Download these results (CSV)" }).click(),
+  ]);
+  expect(filtered.suggestedFilename()).toMatch(/^mailvet-[0-9a-f-]+-mailbox_not_found\.csv$/);
+  const filteredCsv = (await readFile((await filtered.path()) as string, "utf8")).trim().split(/\r?\n/);
+  expect(filteredCsv).toHaveLength(2);
+  expect(filteredCsv[1]).toMatch(/^nobody@normal\.test,undeliverable,false,mailbox_not_found,.*,Nobody$/);
+
+  // A reason in the breakdown, chosen from the keyboard, filters the table too.
+  const noDomain = page
+    .getByRole("button", { name: /^Show the 1 undeliverable results with reason / })
+    .last();
+  await noDomain.focus();
+  await page.keyboard.press("Enter");
+  await rows.filter({ hasText: "dave@gmial.com" }).waitFor();
+  expect(await rows.count()).toBe(1);
+  // Its did_you_mean suggestion copies the fixed address.
+  await page.getByRole("button", { name: "Copy dave@gmail.com" }).click();
+  await page.getByText("Copied dave@gmail.com to the clipboard.").waitFor();
+  expect(await page.evaluate("navigator.clipboard.readText()")).toBe("dave@gmail.com");
+
+  // Back to every result for the README's picture.
+  await page.getByRole("button", { name: "Clear" }).click();
+  await rows.filter({ hasText: "alice@normal.test" }).waitFor();
   await page.screenshot({ path: await screenshotPath("dashboard.png"), fullPage: true });
+  await page.close();
+  expect(pageErrors).toEqual([]);
+});
+
+it("tells the story of a running job: its rate and what greylisting holds back", async (ctx) => {
+  const { baseUrl, apiKey } = target(ctx);
+  const page = await openWithKey(baseUrl, apiKey);
+  await page.getByLabel("Pasted addresses").check();
+  const greylisted = Array.from({ length: 8 }, (_, i) => `late${i}@greylist.test`);
+  const quick = Array.from({ length: 40 }, (_, i) => `user${i}@normal.test`);
+  await page.getByLabel(/^Addresses, one per line/).fill([...quick, ...greylisted].join("\n"));
+  await page.getByLabel(/^Label/).fill("Greylisted tail");
+  await page.getByRole("button", { name: "Start validation" }).click();
+
+  // While the greylisting servers make us wait, the story says so, and until when.
+  const waiting = page.locator("#story-greylist").filter({ hasText: /^\d+ addresses wait on greylisting/ });
+  await waiting.waitFor({ timeout: 30_000 });
+  expect(await waiting.textContent()).toMatch(/Next retry at .*final answers by /);
+  await page.locator("#hosts-body tr").filter({ hasText: "mx.greylist.test" }).waitFor();
+  await page.locator("#story").screenshot({ path: await screenshotPath("dashboard-story.png") });
+
+  await page.locator('#job-status[data-status="completed"]').waitFor({ timeout: 60_000 });
+  await page
+    .locator("#story-summary")
+    .filter({ hasText: /^Finished: 48 addresses/ })
+    .waitFor();
   await page.close();
   expect(pageErrors).toEqual([]);
 });
