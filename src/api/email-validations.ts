@@ -241,7 +241,7 @@ export async function control(
 // ── Cursor pages ───────────────────────────────────────────────────────
 
 /** page[size]: a whole number from 1 to 1000, 100 when absent. */
-function pageSize(c: Context, self: string): number {
+export function pageSize(c: Context, self: string): number {
   const param = c.req.query("page[size]");
   if (param === undefined) return 100;
   const size = Number(param);

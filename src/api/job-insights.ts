@@ -9,6 +9,7 @@ import { tellStory } from "../job/story";
 import { jobStub, ownedJob } from "../job/stub";
 import type { HostWaits, MxObject } from "../mx/object";
 import * as docs from "../openapi/operations";
+import { pageSize } from "./email-validations";
 import { apiError, notFound } from "./errors";
 import { iso, type Links, presentResult } from "./present";
 import { filterQuery, readResultFilter } from "./result-filter";
@@ -144,21 +145,6 @@ async function requireJob(c: Context<AppEnv>): Promise<JobSnapshot> {
   const job = await ownedJob(c.env, c.get("accountId"), c.req.param("id") ?? "");
   if (!job) throw notFound();
   return job;
-}
-
-function pageSize(c: Context, self: string): number {
-  const param = c.req.query("page[size]");
-  if (param === undefined) return 100;
-  const size = Number(param);
-  if (!/^\d+$/.test(param) || size < 1 || size > 1000) {
-    throw apiError(
-      400,
-      "invalid_parameter",
-      "page[size] must be a whole number from 1 to 1000.",
-      "/page[size]",
-    ).withSelf(self);
-  }
-  return size;
 }
 
 /** page[after] or page[before]: the email of a result of this job, turned into its position. */
