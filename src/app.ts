@@ -7,13 +7,14 @@ import { apiKeyAuth, rateLimit } from "./api/auth";
 import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
+import { healthObject } from "./api/schemas";
 import type { AppEnv } from "./api/types";
 import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
 import { dashboard } from "./dashboard/routes";
 import { docs } from "./docs/routes";
+import { json, open } from "./openapi/describe";
 import { openApiDocument } from "./openapi/document";
-import * as ops from "./openapi/operations";
 
 export const app = new Hono<AppEnv>();
 
@@ -47,9 +48,27 @@ app.use("*", async (c, next) => {
   })(c, next);
 });
 
-app.get("/health", ops.health, (c) => c.json({ ok: true }));
+app.get(
+  "/health",
+  open({
+    operationId: "health",
+    summary: "Liveness check",
+    responses: { 200: { description: "Up.", content: json(healthObject) } },
+  }),
+  (c) => c.json({ ok: true as const }),
+);
 // Public pages: the OpenAPI document, its Swagger UI, and the dashboard (which asks for a key).
-app.get("/openapi.json", ops.openApiDocument, async (c) => c.json(await openApiDocument(app)));
+app.get(
+  "/openapi.json",
+  open({
+    operationId: "getOpenApiDocument",
+    summary: "This OpenAPI document",
+    responses: {
+      200: { description: "OpenAPI 3.1.", content: { "application/json": { schema: { type: "object" } } } },
+    },
+  }),
+  async (c) => c.json(await openApiDocument(app)),
+);
 app.route("/docs", docs);
 app.route("/", dashboard);
 app.route("/admin", admin);
@@ -68,11 +87,9 @@ app.notFound(() => {
 app.onError((err, c) => {
   let status: ContentfulStatusCode;
   let items: ErrorItem[];
-  let self: string | undefined;
   if (err instanceof ApiError) {
     status = err.status;
     items = err.items;
-    self = err.selfHref;
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
   } else if (err instanceof HTTPException) {
     status = err.status;
@@ -92,5 +109,7 @@ app.onError((err, c) => {
   if (c.req.path.startsWith("/v1/")) {
     return c.json({ error: items[0]?.detail ?? "Error" }, status);
   }
-  return c.json(canonicalEnvelope(items, self), status);
+  // A 404 has no self link: the path names nothing, and echoing it back would
+  // tell another account's job from a missing one.
+  return c.json(canonicalEnvelope(items, status === 404 ? undefined : c.req.path), status);
 });

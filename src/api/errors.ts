@@ -14,8 +14,6 @@ export interface ErrorItem {
 export class ApiError extends HTTPException {
   readonly items: ErrorItem[];
   readonly headers: Record<string, string>;
-  /** The request's own path, echoed in the envelope's _links.self as the contract's 400s do. */
-  selfHref: string | undefined;
 
   constructor(
     status: ContentfulStatusCode,
@@ -30,11 +28,6 @@ export class ApiError extends HTTPException {
 
   withHeaders(headers: Record<string, string>): this {
     Object.assign(this.headers, headers);
-    return this;
-  }
-
-  withSelf(href: string): this {
-    this.selfHref = href;
     return this;
   }
 }
@@ -75,8 +68,8 @@ export function apiError(
 
 export const notFound = () => apiError(404, "not_found", "Could not find email validation.");
 
-/** The canonical envelope: {"_errors":[…],"object":"error","_links":{…}}. */
-export function canonicalEnvelope(items: ErrorItem[], selfHref?: string) {
+/** The canonical envelope: {"_errors":[…],"object":"error","_links":{"self":…}}, self being the request's path. */
+export function canonicalEnvelope(items: ErrorItem[], selfHref: string | undefined) {
   return {
     _errors: items.map((i) => ({
       code: i.code,

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { apiError } from "../api/errors";
 import { CACHE_LONG, CSS, fingerprint, JS, page, type StaticFile, staticFile } from "../lib/static-files";
-import * as ops from "../openapi/operations";
+import * as ops from "../openapi/describe";
 import script from "./dashboard.browser.js";
 import css from "./dashboard.css";
 import template from "./index.html";

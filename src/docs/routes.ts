@@ -13,7 +13,7 @@ import {
   staticFile,
   withoutSourceMap,
 } from "../lib/static-files";
-import * as ops from "../openapi/operations";
+import * as ops from "../openapi/describe";
 
 // GET /docs: Swagger UI over /openapi.json, served from the swagger-ui-dist
 // package bundled into the worker. Asset URLs carry the package version (or a
