@@ -13,12 +13,11 @@ import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
 import { dashboard } from "./dashboard/routes";
 import { docs } from "./docs/routes";
+import { isJobId } from "./job/stub";
 import { json, open } from "./openapi/describe";
 import { openApiDocument } from "./openapi/document";
 
 export const app = new Hono<AppEnv>();
-
-const JOB_ID_IN_PATH = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 // Structured access log: never the query string (it may hold ?apiKey=).
 app.use("*", async (c, next) => {
@@ -32,7 +31,7 @@ app.use("*", async (c, next) => {
       status: c.res.status,
       ms: Date.now() - started,
       account: c.get("accountId") ?? null,
-      job: c.req.path.match(JOB_ID_IN_PATH)?.[0] ?? null,
+      job: c.req.path.split("/").find(isJobId) ?? null,
     }),
   );
 });
