@@ -1,15 +1,11 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorItem } from "../lib/error-item";
 
 // One error type for the whole API. Handlers throw it; app.onError renders it
 // in the envelope of the family the request belongs to.
 
-export interface ErrorItem {
-  code: string;
-  title: string;
-  detail: string;
-  pointer?: string;
-}
+export type { ErrorItem };
 
 export class ApiError extends HTTPException {
   readonly items: ErrorItem[];

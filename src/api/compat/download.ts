@@ -7,7 +7,7 @@ import { jobIdParam, keyed, TAGS } from "../../openapi/describe";
 import { CLASSIFIERS, classesFor, compatResult } from "../compat-present";
 import type { AppEnv } from "../types";
 import { queryParams } from "../validation";
-import { ownedRow } from "./jobs";
+import { ownedJobOr404 } from "./jobs";
 
 // GET /v1/email/validate/job/{id}/download: the results as CSV, streamed from D1.
 
@@ -38,9 +38,9 @@ export const download = new Hono<AppEnv>().get(
   }),
   queryParams(query),
   async (c) => {
-    const job = await ownedRow(c);
+    const job = await ownedJobOr404(c);
     const filters = [c.req.valid("query").filters ?? []].flat();
-    const columns: string[] = job.inputColumns ? JSON.parse(job.inputColumns) : [];
+    const columns = job.inputColumns ?? [];
     const classes = filters.length ? classesFor(filters) : undefined;
     const db = openDb(c.env.DB);
     async function* rows() {

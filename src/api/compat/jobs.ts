@@ -2,11 +2,11 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { openDb } from "../../db/client";
-import { getJobRow, listJobs } from "../../db/jobs";
+import { listJobs } from "../../db/jobs";
 import { pageResults } from "../../db/results";
-import { isJobId, jobStub } from "../../job/stub";
+import { jobStub, ownedJob } from "../../job/stub";
 import { jobIdParam, json, keyed, TAGS } from "../../openapi/describe";
-import { compatJob, compatResult } from "../compat-present";
+import { compatJob, compatResult, jobRowView } from "../compat-present";
 import { apiError } from "../errors";
 import * as s from "../schemas";
 import type { AppEnv } from "../types";
@@ -16,12 +16,11 @@ import { queryParams } from "../validation";
 
 export const jobNotFound = () => apiError(404, "not_found", "Job not found");
 
-/** The job named in the path, as the D1 copy holds it; 404 unless it is this account's. */
-export async function ownedRow(c: Context<AppEnv>) {
-  const id = c.req.param("id") ?? "";
-  const row = isJobId(id) ? await getJobRow(openDb(c.env.DB), c.get("accountId"), id.toLowerCase()) : null;
-  if (!row) throw jobNotFound();
-  return row;
+/** The job named in the path, read from its job object; 404 unless it is this account's. */
+export async function ownedJobOr404(c: Context<AppEnv>) {
+  const job = await ownedJob(c.env, c.get("accountId"), c.req.param("id") ?? "");
+  if (!job) throw jobNotFound();
+  return job;
 }
 
 const resultsQuery = z.object({
@@ -43,7 +42,7 @@ export const jobs = new Hono<AppEnv>()
     }),
     async (c) => {
       const rows = await listJobs(openDb(c.env.DB), c.get("accountId"), { size: 1000 });
-      return c.json(rows.map(compatJob));
+      return c.json(rows.map((row) => compatJob(jobRowView(row))));
     },
   )
   .get(
@@ -55,7 +54,7 @@ export const jobs = new Hono<AppEnv>()
       responses: { 200: { description: "The job.", content: json(s.compatJob) } },
       errors: [404],
     }),
-    async (c) => c.json(compatJob(await ownedRow(c))),
+    async (c) => c.json(compatJob(await ownedJobOr404(c))),
   )
   .get(
     "/job/:id/result",
@@ -69,7 +68,7 @@ export const jobs = new Hono<AppEnv>()
     }),
     queryParams(resultsQuery),
     async (c) => {
-      const job = await ownedRow(c);
+      const job = await ownedJobOr404(c);
       const pos = Number(c.req.valid("query").pos ?? "0");
       const page = await pageResults(openDb(c.env.DB), job.id, { size: 1000, after: pos - 1 });
       return c.json(page.rows.map(compatResult));
@@ -85,7 +84,7 @@ export const jobs = new Hono<AppEnv>()
       errors: [404],
     }),
     async (c) => {
-      const job = await ownedRow(c);
+      const job = await ownedJobOr404(c);
       await jobStub(c.env, job.id).destroy();
       return c.json({ success: true });
     },
