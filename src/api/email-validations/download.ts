@@ -22,6 +22,13 @@ const query = z.object({
     .meta({ description: `Only these result classes, comma-separated: ${RESULT_CLASSES.join(", ")}.` }),
 });
 
+const text = { schema: { type: "string" as const } };
+const RESULTS_FILE = {
+  description: "The results file.",
+  headers: { "Content-Disposition": text },
+  content: { "text/csv": text, "application/x-ndjson": text },
+};
+
 export const download = new Hono<AppEnv>().get(
   "/:id/download",
   keyed("canonical", TAGS.canonical, {
@@ -30,16 +37,7 @@ export const download = new Hono<AppEnv>().get(
     description:
       "Streams every result (with details and the input's extra columns) as CSV or NDJSON, optionally only some result classes.",
     parameters: [jobIdParam],
-    responses: {
-      200: {
-        description: "The results file.",
-        headers: { "Content-Disposition": { schema: { type: "string" } } },
-        content: {
-          "text/csv": { schema: { type: "string" } },
-          "application/x-ndjson": { schema: { type: "string" } },
-        },
-      },
-    },
+    responses: { 200: RESULTS_FILE },
     errors: [400, 404],
   }),
   queryParams(query),
