@@ -113,7 +113,7 @@ export function buildList(total: number, mix: Mix, prefix: string, random: () =>
   return shuffle(random, [...out]);
 }
 
-/** mailvet's de-duplication key (src/job/ingest.ts): local part as given, domain lower-cased. */
+/** mailvet's de-duplication key (src/ingest/entries.ts): local part as given, domain lower-cased. */
 export function dedupeKey(email: string): string {
   const trimmed = email.trim();
   const at = trimmed.lastIndexOf("@");
