@@ -7,8 +7,8 @@ import { errorResponseComponents, HEADERS, output, PARAMETERS, SECURITY_SCHEMES 
 import { TAGS } from "./describe";
 
 // The OpenAPI 3.1 document, generated from the app's routes: each route's
-// describeRoute middleware and validators (next to each handler in src/api/) and the zod schemas they
-// names. Built once per isolate, on first request.
+// describeRoute middleware and validators, next to its handler in src/api/,
+// and the zod schemas they name. Built once per isolate, on first request.
 
 const DESCRIPTION = `Bulk email validation jobs on Cloudflare Workers.
 
