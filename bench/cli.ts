@@ -2,21 +2,27 @@
 // the two tools has a flag; the defaults are the issue's.
 
 import { parseArgs } from "node:util";
-import { DEFAULT_SHARES, type SpecialBehaviour } from "./world/params";
+import { DEFAULT_SHARES, defaultParams, type SpecialBehaviour, type WorldParams } from "./world/params";
+
+type WorldRule =
+  | "replyLatencyMs"
+  | "bannerDelayMs"
+  | "connCap"
+  | "greylistSeconds"
+  | "rateLimitSeconds"
+  | "connRatePerSecond"
+  | "rcptLimit"
+  | "zipfExponent"
+  | "seed";
+
+/** The world's defaults, declared once in bench/world/params.ts. */
+const WORLD = defaultParams(0);
 
 export interface BenchOptions {
   sizes: number[];
   smtpPort: number;
-  world: {
-    replyLatencyMs: number;
-    bannerDelayMs: number;
-    connCap: number;
-    greylistSeconds: number;
-    rateLimitSeconds: number;
-    connRatePerSecond: number;
-    rcptLimit: number;
-    zipfExponent: number;
-    seed: number;
+  /** The world's rules (defaults: bench/world/params.ts), as the flags set them. */
+  world: Pick<WorldParams, WorldRule> & {
     /** Ordinary domains; null = one per 25 addresses (40 to 5,000). */
     domains: number | null;
     /** Overrides of the special behaviours' shares of the list, e.g. { tarpit: 0 }. */
@@ -55,17 +61,17 @@ const HELP = `Usage: npm run bench -- [flags]
   --sizes 10000,100000     list sizes to measure (default: 10000,100000)
   --smtp-port 25           port every MX listens on (the baseline can only use 25)
 World rules:
-  --reply-ms 20            latency of every SMTP reply
-  --banner-ms 50           delay before the 220 banner
-  --conn-cap 5             concurrent connections per client per MX; the next gets 421
-  --greylist-s 15          greylisting servers accept a recipient this long after its first try
-  --rate-limit-s 10        rate-limiting servers answer 421 this long after a client's first connection
-  --conn-rate 3            the connection-rate-limited host answers 421 to a client's connections beyond
+  --reply-ms ${WORLD.replyLatencyMs}            latency of every SMTP reply
+  --banner-ms ${WORLD.bannerDelayMs}           delay before the 220 banner
+  --conn-cap ${WORLD.connCap}             concurrent connections per client per MX; the next gets 421
+  --greylist-s ${WORLD.greylistSeconds}          greylisting servers accept a recipient this long after its first try
+  --rate-limit-s ${WORLD.rateLimitSeconds}        rate-limiting servers answer 421 this long after a client's first connection
+  --conn-rate ${WORLD.connRatePerSecond}            the connection-rate-limited host answers 421 to a client's connections beyond
                            this many in any 1 s (refused attempts count too)
-  --rcpt-limit 50          RCPTs per session; the next gets 452 4.5.3
+  --rcpt-limit ${WORLD.rcptLimit}          RCPTs per session; the next gets 452 4.5.3
   --domains N              ordinary domains (default: addresses / 25, 40 to 5,000)
-  --zipf 1                 Zipf exponent of addresses over domains
-  --seed 42
+  --zipf ${WORLD.zipfExponent}                 Zipf exponent of addresses over domains
+  --seed ${WORLD.seed} 
   --share tarpit=0.003     share of the list for a special behaviour (repeatable; for experiments).
                            Behaviours: ${Object.keys(DEFAULT_SHARES).join(", ")}
 mailvet:
@@ -95,16 +101,16 @@ export function readOptions(argv: string[]): BenchOptions {
       quick: { type: "boolean" },
       sizes: { type: "string" },
       "smtp-port": { type: "string", default: "25" },
-      "reply-ms": { type: "string", default: "20" },
-      "banner-ms": { type: "string", default: "50" },
-      "conn-cap": { type: "string", default: "5" },
-      "greylist-s": { type: "string", default: "15" },
-      "rate-limit-s": { type: "string", default: "10" },
-      "conn-rate": { type: "string", default: "3" },
-      "rcpt-limit": { type: "string", default: "50" },
+      "reply-ms": { type: "string", default: String(WORLD.replyLatencyMs) },
+      "banner-ms": { type: "string", default: String(WORLD.bannerDelayMs) },
+      "conn-cap": { type: "string", default: String(WORLD.connCap) },
+      "greylist-s": { type: "string", default: String(WORLD.greylistSeconds) },
+      "rate-limit-s": { type: "string", default: String(WORLD.rateLimitSeconds) },
+      "conn-rate": { type: "string", default: String(WORLD.connRatePerSecond) },
+      "rcpt-limit": { type: "string", default: String(WORLD.rcptLimit) },
       domains: { type: "string" },
-      zipf: { type: "string", default: "1" },
-      seed: { type: "string", default: "42" },
+      zipf: { type: "string", default: String(WORLD.zipfExponent) },
+      seed: { type: "string", default: String(WORLD.seed) },
       share: { type: "string", multiple: true },
       "no-mailvet": { type: "boolean" },
       "mx-concurrency": { type: "string" },

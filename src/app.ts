@@ -7,16 +7,15 @@ import { apiKeyAuth, rateLimit } from "./api/auth";
 import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
-import { jobInsights } from "./api/job-insights";
+import { healthObject } from "./api/schemas";
 import type { AppEnv } from "./api/types";
 import { webhookEndpoints } from "./api/webhook-endpoints";
 import { readConfig } from "./config";
+import { isJobId } from "./job/stub";
+import { json, open } from "./openapi/describe";
 import { openApiDocument } from "./openapi/document";
-import * as ops from "./openapi/operations";
 
 export const app = new Hono<AppEnv>();
-
-const JOB_ID_IN_PATH = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 // Structured access log: never the query string (it may hold ?apiKey=).
 app.use("*", async (c, next) => {
@@ -30,7 +29,7 @@ app.use("*", async (c, next) => {
       status: c.res.status,
       ms: Date.now() - started,
       account: c.get("accountId") ?? null,
-      job: c.req.path.match(JOB_ID_IN_PATH)?.[0] ?? null,
+      job: c.req.path.split("/").find(isJobId) ?? null,
     }),
   );
 });
@@ -46,17 +45,34 @@ app.use("*", async (c, next) => {
   })(c, next);
 });
 
-app.get("/health", ops.health, (c) => c.json({ ok: true }));
+app.get(
+  "/health",
+  open({
+    operationId: "health",
+    summary: "Liveness check",
+    responses: { 200: { description: "Up.", content: json(healthObject) } },
+  }),
+  (c) => c.json({ ok: true as const }),
+);
 // The OpenAPI document is public. Its Swagger UI (/docs) and the dashboard (/)
 // are static files served before the worker runs (Workers Static Assets, public/).
-app.get("/openapi.json", ops.openApiDocument, async (c) => c.json(await openApiDocument(app)));
+app.get(
+  "/openapi.json",
+  open({
+    operationId: "getOpenApiDocument",
+    summary: "This OpenAPI document",
+    responses: {
+      200: { description: "OpenAPI 3.1.", content: { "application/json": { schema: { type: "object" } } } },
+    },
+  }),
+  async (c) => c.json(await openApiDocument(app)),
+);
 app.route("/admin", admin);
 for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoints"]) {
   app.use(base, apiKeyAuth(), rateLimit());
   app.use(`${base}/*`, apiKeyAuth(), rateLimit());
 }
 app.route("/email-validations", emailValidations);
-app.route("/email-validations", jobInsights);
 app.route("/v1/email/validate", compat);
 app.route("/webhook-endpoints", webhookEndpoints);
 
@@ -67,11 +83,9 @@ app.notFound(() => {
 app.onError((err, c) => {
   let status: ContentfulStatusCode;
   let items: ErrorItem[];
-  let self: string | undefined;
   if (err instanceof ApiError) {
     status = err.status;
     items = err.items;
-    self = err.selfHref;
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
   } else if (err instanceof HTTPException) {
     status = err.status;
@@ -91,5 +105,7 @@ app.onError((err, c) => {
   if (c.req.path.startsWith("/v1/")) {
     return c.json({ error: items[0]?.detail ?? "Error" }, status);
   }
-  return c.json(canonicalEnvelope(items, self), status);
+  // A 404 has no self link: the path names nothing, and echoing it back would
+  // tell another account's job from a missing one.
+  return c.json(canonicalEnvelope(items, status === 404 ? undefined : c.req.path), status);
 });

@@ -2,8 +2,8 @@
 // world (reset first, so it meets greylisting and rate limits afresh) and
 // score it.
 
+import { percentile } from "../../scripts/lib/time";
 import type { BenchOptions } from "../cli";
-import { percentile } from "../lib/time";
 import { score } from "../report/accuracy";
 import type { BaselineFigures } from "../report/types";
 import { summarizeWire } from "../report/world-stats";

@@ -2,7 +2,7 @@
 
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { spawnOwned } from "../lib/processes";
+import { spawnOwned } from "../../scripts/lib/processes";
 import type { ResultClass } from "../world/truth";
 import { type BaselineLine, baselineClass } from "./mapping";
 

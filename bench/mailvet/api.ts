@@ -1,5 +1,6 @@
 // A thin client for mailvet's canonical API, timing every call end to end
 // (request sent → body read), as a client sees it.
+import type { Counts } from "../../src/client/index";
 
 export interface Timed<T> {
   status: number;
@@ -12,7 +13,7 @@ export interface JobView {
   id: string;
   status: string;
   total?: number;
-  counts?: { processed: number; deliverable: number; undeliverable: number; risky: number; unknown: number };
+  counts?: Counts;
   created_at?: string;
   started_at?: string | null;
   finished_at?: string | null;

@@ -3,7 +3,7 @@
 // answer is recorded (request, status, body) rather than thrown, so one
 // misbehaviour does not hide the other figures.
 
-import { Deadline, median, sleep } from "../lib/time";
+import { Deadline, median, sleep } from "../../scripts/lib/time";
 import type { JobView, MailvetApi, ResultLine } from "./api";
 
 const TERMINAL = new Set(["completed", "canceled", "error"]);

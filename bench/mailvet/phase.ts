@@ -3,8 +3,8 @@
 // memory. The caller reads wrangler's log once it is closed (worker-log.ts).
 
 import { join } from "node:path";
+import { median } from "../../scripts/lib/time";
 import type { BenchOptions } from "../cli";
-import { median } from "../lib/time";
 import { type Answer, score } from "../report/accuracy";
 import { profileActivity } from "../report/activity";
 import type { MailvetFigures } from "../report/types";
@@ -57,7 +57,6 @@ export async function measureMailvet(
     appDir: ctx.appDir,
     stateDir: join(ctx.tmpDir, `state-${world.list.length}`),
     logFile,
-    node: ctx.node,
     vars,
     log: ctx.log,
   });

@@ -5,7 +5,7 @@
 // guard writes (PLATFORM_LIMITS=enforce) when a limit of production is crossed.
 
 import { readFile } from "node:fs/promises";
-import { median } from "../lib/time";
+import { median } from "../../scripts/lib/time";
 
 export interface WorkerSide {
   createMs: number | null;

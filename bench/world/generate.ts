@@ -3,6 +3,7 @@
 // and the ground truth for every address in it. Pure and seeded.
 
 import { domainToASCII } from "node:url";
+import { pick, seededRandom, shuffle } from "../../scripts/lib/random";
 import type { RecordSet } from "../../test/fixtures/world";
 import {
   COMPANY_SUFFIXES,
@@ -15,7 +16,7 @@ import {
   ROLE_LOCALS,
 } from "./names";
 import type { Behaviour, MailboxState, ServerBehaviour, SpecialBehaviour, WorldParams } from "./params";
-import { apportion, pick, seededRandom, shuffle, zipfWeights } from "./random";
+import { apportion, zipfWeights } from "./random";
 import { mailboxBehaviour, type ResultClass, truthFor } from "./truth";
 
 export interface MxServer {

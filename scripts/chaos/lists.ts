@@ -4,7 +4,8 @@
 // and retried across the crashes. Tarpit addresses are kept to a handful:
 // each batch that holds one waits out the SMTP reply timeout.
 
-import { buildList, duplicatesIn, type Mix, seededRandom } from "../lib/addresses";
+import { buildList, duplicatesIn, type Mix } from "../lib/addresses";
+import { seededRandom } from "../lib/random";
 
 export const MAIN_TOTAL = 20_000;
 export const CANCEL_TOTAL = 5_000;

@@ -13,12 +13,12 @@
 // repeated), --keep (keep the state directory afterwards).
 
 import { cpus, loadavg } from "node:os";
-import { seededRandom } from "../lib/addresses";
 import { intArg, readArgs } from "../lib/args";
 import { describe } from "../lib/http";
 import { Incidents } from "../lib/incidents";
 import type { JobView, MailvetApi, ResultLine } from "../lib/mailvet-api";
 import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { seededRandom } from "../lib/random";
 import { discardState, type Stack, startStack } from "../lib/stack";
 import { Deadline, sleep, stopwatchLog } from "../lib/time";
 import { scanLog } from "../lib/wrangler-logs";

@@ -4,26 +4,7 @@
 // submitted address" can be checked exactly.
 
 import { MAILBOXES } from "../../test/fixtures/world";
-
-/** mulberry32: small, fast, good enough to shuffle test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
+import { shuffle } from "./random";
 
 /** How many addresses of each kind; the rest of `total` are unknown users at normal.test (550 5.1.1). */
 export interface Mix {
@@ -129,10 +110,10 @@ export function buildList(total: number, mix: Mix, prefix: string, random: () =>
   range(mix.rateLimited, (i) => `${prefix}r${i}@ratelimit.test`);
   range(mix.tarpit, (i) => `${prefix}t${i}@tarpit.test`);
   for (let i = 0; out.size < total; i++) add(`${prefix}u${i}@normal.test`);
-  return shuffle([...out], random);
+  return shuffle(random, [...out]);
 }
 
-/** mailvet's de-duplication key (src/job/ingest.ts): local part as given, domain lower-cased. */
+/** mailvet's de-duplication key (src/ingest/entries.ts): local part as given, domain lower-cased. */
 export function dedupeKey(email: string): string {
   const trimmed = email.trim();
   const at = trimmed.lastIndexOf("@");

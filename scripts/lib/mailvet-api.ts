@@ -1,5 +1,6 @@
 // The few calls of mailvet's canonical API the scripts make, with an API key.
 
+import type { Counts } from "../../src/client/index";
 import { describe, type HttpResult, http } from "./http";
 
 export const DEFAULT_ADMIN_TOKEN = "dev-admin-token";
@@ -7,13 +8,7 @@ export const DEFAULT_ADMIN_TOKEN = "dev-admin-token";
 export type ResultClass = "deliverable" | "risky" | "undeliverable" | "unknown";
 export const RESULT_CLASSES: readonly ResultClass[] = ["deliverable", "risky", "undeliverable", "unknown"];
 
-export interface Counts {
-  processed: number;
-  deliverable: number;
-  undeliverable: number;
-  risky: number;
-  unknown: number;
-}
+export type { Counts };
 
 export interface JobView {
   id: string;

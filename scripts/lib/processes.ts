@@ -162,6 +162,18 @@ export function spawnInGroup(command: string, args: string[], options: SpawnOpti
   return spawn(command, args, { ...options, detached: true });
 }
 
+/** Spawns a child in its own group and registers it for clean-up; `stop` ends its whole tree now. */
+export function spawnOwned(
+  name: string,
+  command: string,
+  args: string[],
+  options: SpawnOptions,
+): { child: ChildProcess; stop: () => Promise<void> } {
+  const child = spawnInGroup(command, args, options);
+  const stop = onCleanup(name, () => stopTree(child));
+  return { child, stop };
+}
+
 /** Resolves with the exit code (null when killed by a signal), or "timeout". */
 export function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null | "timeout"> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);

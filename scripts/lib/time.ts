@@ -1,4 +1,4 @@
-// Timing helpers shared by the chaos and load scripts.
+// Timing helpers shared by the scripts and the bench.
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -34,6 +34,20 @@ export async function waitFor<T>(
     deadline.check();
     await sleep(Math.min(everyMs, Math.max(1, deadline.left)));
   }
+}
+
+/** Milliseconds since `start` (from performance.now()), rounded to 0.1 ms. */
+export function since(start: number): number {
+  return Math.round((performance.now() - start) * 10) / 10;
+}
+
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Nearest-rank percentile (p in 0..100) of unsorted values; null when there are none. */

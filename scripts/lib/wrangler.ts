@@ -21,6 +21,8 @@ export interface WranglerDevOptions {
   stateDir: string;
   /** wrangler's output goes to one file per start here, plus its temporary files. */
   workDir: string;
+  /** One file for all of wrangler's output instead. */
+  logFile?: string;
   vars: Record<string, string>;
 }
 
@@ -55,7 +57,7 @@ export class WranglerDev {
 
   /** `wrangler d1 migrations apply DB --local --persist-to <stateDir>`. */
   async migrate(): Promise<void> {
-    const logFile = join(this.opts.workDir, "wrangler-migrations.log");
+    const logFile = this.opts.logFile ?? join(this.opts.workDir, "wrangler-migrations.log");
     const child = await this.spawn(["d1", "migrations", "apply", "DB", "--local"], logFile);
     const code = await exitOf(child, 120_000);
     if (code !== 0) {
@@ -69,7 +71,7 @@ export class WranglerDev {
     if (this.child) throw new Error("wrangler dev is already running");
     this.starts++;
     const [port, inspectorPort] = [await freePort(), await freePort()];
-    const logFile = join(this.opts.workDir, `wrangler-dev-${this.starts}.log`);
+    const logFile = this.opts.logFile ?? join(this.opts.workDir, `wrangler-dev-${this.starts}.log`);
     this.logFiles.push(logFile);
     const varArgs = Object.entries(this.opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
     const started = performance.now();

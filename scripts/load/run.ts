@@ -18,11 +18,11 @@
 
 import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { seededRandom } from "../lib/addresses";
 import { intArg, readArgs } from "../lib/args";
 import { http } from "../lib/http";
 import type { MailvetApi } from "../lib/mailvet-api";
 import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { seededRandom } from "../lib/random";
 import { discardState, startStack } from "../lib/stack";
 import { Deadline, percentile, stopwatchLog, waitFor } from "../lib/time";
 import { scanLog } from "../lib/wrangler-logs";

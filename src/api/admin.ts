@@ -1,19 +1,42 @@
 import { Hono } from "hono";
+import { describeRoute, validator } from "hono-openapi";
 import { z } from "zod";
 import { openDb } from "../db/client";
 import { createApiKey } from "../db/keys";
-import * as docs from "../openapi/operations";
+import { errorRefs } from "../openapi/components";
+import { json, TAGS } from "../openapi/describe";
 import { adminAuth } from "./auth";
 import { apiError } from "./errors";
+import * as s from "./schemas";
 import type { AppEnv } from "./types";
 
-const accountName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/);
+// Operator routes, behind ADMIN_TOKEN.
 
-export const admin = new Hono<AppEnv>()
-  .use("*", adminAuth())
-  .post("/accounts/:account/keys", docs.createApiKey(accountName), async (c) => {
-    const account = c.req.param("account");
-    if (!accountName.safeParse(account).success) {
+const path = z.object({
+  account: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+    .meta({ description: "The account's id (created on first use)." }),
+});
+
+export const admin = new Hono<AppEnv>().use("*", adminAuth()).post(
+  "/accounts/:account/keys",
+  describeRoute({
+    operationId: "createApiKey",
+    tags: [TAGS.admin],
+    summary: "Create an API key for an account",
+    security: [{ adminToken: [] }],
+    responses: {
+      201: { description: "The new key.", content: json(s.createdApiKey) },
+      ...errorRefs("canonical", [400, 401, 500]),
+      403: {
+        description: "The admin API is off: ADMIN_TOKEN is not set.",
+        content: json(s.errorsObject),
+      },
+    },
+  }),
+  validator("param", path, (result) => {
+    if (!result.success) {
       throw apiError(
         400,
         "invalid_value",
@@ -21,5 +44,6 @@ export const admin = new Hono<AppEnv>()
         "/account",
       );
     }
-    return c.json(await createApiKey(openDb(c.env.DB), account), 201);
-  });
+  }),
+  async (c) => c.json(await createApiKey(openDb(c.env.DB), c.req.valid("param").account), 201),
+);

@@ -1,3 +1,4 @@
+import type { Counts } from "../db/results";
 import type { JobRow, ResultRow } from "../db/schema";
 import { compatState, type JobStatus } from "../job/state";
 import { iso } from "./present";
@@ -74,20 +75,42 @@ export function compatResult(row: Pick<ResultRow, "email" | "result" | "reason" 
   };
 }
 
-export function compatJob(job: JobRow) {
+/** What the compatible job shape needs: a job object's snapshot, or a listed D1 row (jobRowView). */
+export interface JobView {
+  id: string;
+  label: string | null;
+  source: string;
+  status: JobStatus;
+  total: number;
+  counts: Counts;
+  createdAt: number;
+  finishedAt: number | null;
+}
+
+export function jobRowView(row: JobRow): JobView {
+  const { processed, deliverable, undeliverable, risky, unknown } = row;
+  return {
+    ...row,
+    status: row.status as JobStatus,
+    counts: { processed, deliverable, undeliverable, risky, unknown },
+  };
+}
+
+export function compatJob(job: JobView) {
+  const c = job.counts;
   return {
     id: job.id,
     label: job.label ?? "",
-    state: compatState(job.status as JobStatus),
+    state: compatState(job.status),
     emailCount: job.total,
     source: job.source,
     integration: null,
     summary: {
-      totalEmails: job.processed,
-      deliverableCount: job.deliverable,
-      undeliverableCount: job.undeliverable,
-      riskyCount: job.risky + job.unknown,
-      unknownCount: job.unknown,
+      totalEmails: c.processed,
+      deliverableCount: c.deliverable,
+      undeliverableCount: c.undeliverable,
+      riskyCount: c.risky + c.unknown,
+      unknownCount: c.unknown,
     },
     createdAt: iso(job.createdAt),
     finishedAt: iso(job.finishedAt),

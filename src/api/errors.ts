@@ -1,21 +1,15 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ErrorItem } from "../lib/error-item";
 
 // One error type for the whole API. Handlers throw it; app.onError renders it
 // in the envelope of the family the request belongs to.
 
-export interface ErrorItem {
-  code: string;
-  title: string;
-  detail: string;
-  pointer?: string;
-}
+export type { ErrorItem };
 
 export class ApiError extends HTTPException {
   readonly items: ErrorItem[];
   readonly headers: Record<string, string>;
-  /** The request's own path, echoed in the envelope's _links.self as the contract's 400s do. */
-  selfHref: string | undefined;
 
   constructor(
     status: ContentfulStatusCode,
@@ -30,11 +24,6 @@ export class ApiError extends HTTPException {
 
   withHeaders(headers: Record<string, string>): this {
     Object.assign(this.headers, headers);
-    return this;
-  }
-
-  withSelf(href: string): this {
-    this.selfHref = href;
     return this;
   }
 }
@@ -75,8 +64,8 @@ export function apiError(
 
 export const notFound = () => apiError(404, "not_found", "Could not find email validation.");
 
-/** The canonical envelope: {"_errors":[…],"object":"error","_links":{…}}. */
-export function canonicalEnvelope(items: ErrorItem[], selfHref?: string) {
+/** The canonical envelope: {"_errors":[…],"object":"error","_links":{"self":…}}, self being the request's path. */
+export function canonicalEnvelope(items: ErrorItem[], selfHref: string | undefined) {
   return {
     _errors: items.map((i) => ({
       code: i.code,

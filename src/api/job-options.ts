@@ -4,6 +4,7 @@ import { readConfig } from "../config";
 import { checkWebhookUrl, dohAddressResolver } from "../webhooks/ssrf";
 import { apiError } from "./errors";
 import type { AppEnv } from "./types";
+import { checked } from "./validation";
 
 // Options a job takes at creation in both families: a scheduled start and a
 // webhook URL of its own.
@@ -29,9 +30,16 @@ export function toJobOptions(body: z.infer<typeof jobOptions>): {
 }
 
 /** A form field's text, or undefined when absent or blank. */
-export function formText(form: FormData, name: string): string | undefined {
+function formText(form: FormData, name: string): string | undefined {
   const v = form.get(name);
   return typeof v === "string" && v.trim() ? v.trim() : undefined;
+}
+
+/** The job options of a multipart upload, checked like the JSON body's. */
+export function readJobOptions(form: FormData) {
+  return toJobOptions(
+    checked(jobOptions, { start_at: formText(form, "start_at"), webhook_url: formText(form, "webhook_url") }),
+  );
 }
 
 /** Refuses webhook URLs that point inside a network (SSRF) before any job exists. */

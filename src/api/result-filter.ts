@@ -1,8 +1,7 @@
-import type { Context } from "hono";
+import { z } from "zod";
 import type { ResultFilter } from "../db/browse";
 import { isSafeText } from "../verify/syntax";
 import { RESULT_CLASSES } from "./download";
-import { apiError } from "./errors";
 
 // The query parameters that narrow a job's results, shared by the results
 // browser (/results) and the download: result=, reason= (comma-separated) and
@@ -13,36 +12,40 @@ const MAX_REASONS = 30;
 const MAX_TEXT = 320;
 
 const list = (value: string | undefined) => (value ?? "").split(",").filter(Boolean);
+const unknownClasses = (value: string) => list(value).filter((r) => !RESULT_CLASSES.includes(r));
 
-export function readResultFilter(c: Context): ResultFilter {
-  const results = list(c.req.query("result"));
-  const bad = results.filter((r) => !RESULT_CLASSES.includes(r));
-  if (bad.length) {
-    throw apiError(
-      400,
-      "invalid_parameter",
-      `Unknown result class: ${bad.join(", ")}. Use ${RESULT_CLASSES.join(", ")}.`,
-      "/result",
-    );
-  }
-  const reasons = list(c.req.query("reason"));
-  if (reasons.length > MAX_REASONS || !reasons.every((r) => REASON.test(r))) {
-    throw apiError(
-      400,
-      "invalid_parameter",
+export const resultFilterParams = {
+  result: z
+    .string()
+    .refine((v) => unknownClasses(v).length === 0, {
+      error: (issue) =>
+        `Unknown result class: ${unknownClasses(String(issue.input)).join(", ")}. Use ${RESULT_CLASSES.join(", ")}.`,
+    })
+    .optional()
+    .meta({ description: `Only these result classes, comma-separated: ${RESULT_CLASSES.join(", ")}.` }),
+  reason: z
+    .string()
+    .refine(
+      (v) => list(v).length <= MAX_REASONS && list(v).every((r) => REASON.test(r)),
       `reason must be up to ${MAX_REASONS} reason codes (such as mailbox_not_found), comma-separated.`,
-      "/reason",
-    );
-  }
-  const text = (c.req.query("q") ?? "").trim();
-  if (text.length > MAX_TEXT || !isSafeText(text)) {
-    throw apiError(
-      400,
-      "invalid_parameter",
+    )
+    .optional()
+    .meta({ description: "Only these reasons (such as mailbox_not_found), comma-separated." }),
+  q: z
+    .string()
+    .refine(
+      (v) => v.trim().length <= MAX_TEXT && isSafeText(v.trim()),
       `q must be at most ${MAX_TEXT} characters, without control characters.`,
-      "/q",
-    );
-  }
+    )
+    .optional()
+    .meta({ description: "Only addresses containing this text (a name, `@domain`, a whole address)." }),
+};
+
+/** The validated parameters as the filter the result queries take. */
+export function toResultFilter(q: { result?: string; reason?: string; q?: string }): ResultFilter {
+  const results = list(q.result);
+  const reasons = list(q.reason);
+  const text = (q.q ?? "").trim();
   return {
     ...(results.length && { results }),
     ...(reasons.length && { reasons }),

@@ -12,7 +12,8 @@ import { apiError } from "./errors";
 
 // Reads a list from a multipart upload: a CSV/XLSX/XLS file or pasted text.
 
-export type ListSource = "file" | "excel" | "input";
+export const LIST_SOURCES = ["file", "input", "excel"] as const;
+export type ListSource = (typeof LIST_SOURCES)[number];
 
 export interface UploadedList extends ParsedList {
   source: ListSource;
@@ -36,7 +37,7 @@ export async function readMultipart(c: Context): Promise<FormData> {
  * read the `file` field (its format sniffed from its bytes), `input` reads
  * the `input` text field.
  */
-export async function readList(form: FormData, source: string): Promise<UploadedList> {
+export async function readList(form: FormData, source: ListSource): Promise<UploadedList> {
   const labelField = form.get("label");
   const label = typeof labelField === "string" && labelField.trim() ? labelField.trim().slice(0, 200) : null;
   let list: ParsedList;
@@ -47,7 +48,7 @@ export async function readList(form: FormData, source: string): Promise<Uploaded
         throw apiError(400, "missing_field", "source=input needs an 'input' field of emails.", "/input");
       }
       list = parseText(input);
-    } else if (source === "file" || source === "excel") {
+    } else {
       const file = form.get("file");
       if (!file || typeof file === "string") {
         throw apiError(400, "missing_field", `source=${source} needs a 'file' field.`, "/file");
@@ -55,8 +56,6 @@ export async function readList(form: FormData, source: string): Promise<Uploaded
       const bytes = new Uint8Array(await file.arrayBuffer());
       // source=excel insists on a spreadsheet; source=file takes whatever the bytes are.
       list = source === "excel" ? parseSpreadsheet(bytes) : parseListFile(bytes, file.name, file.type);
-    } else {
-      throw apiError(400, "unsupported_value", "Invalid source type: use file, input or excel.", "/source");
     }
   } catch (err) {
     if (err instanceof ListFormatError) throw apiError(400, err.code, err.message, "/file");
@@ -76,5 +75,5 @@ export async function readList(form: FormData, source: string): Promise<Uploaded
       "/file",
     );
   }
-  return { ...list, source: source as ListSource, label };
+  return { ...list, source, label };
 }

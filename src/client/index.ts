@@ -1,6 +1,10 @@
 // A small typed client for mailvet's /email-validations API. It only needs a
 // global `fetch`, so the same code runs in Node, browsers and Workers.
 
+import { retryAfterMs } from "../lib/retry-after";
+
+export { retryAfterMs };
+
 // ── API objects ─────────────────────────────────────────────────────────
 
 export type JobStatus = "queued" | "processing" | "completed" | "canceled" | "error";
@@ -178,15 +182,6 @@ async function errorFrom(res: Response): Promise<MailvetError> {
 }
 
 // ── Retry-After and backoff ─────────────────────────────────────────────
-
-/** Retry-After as milliseconds: delay-seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | null {
-  if (header === null || header.trim() === "") return null;
-  const value = header.trim();
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
 
 const RETRYABLE = new Set([429, 503]);
 const BACKOFF_BASE_MS = 500;

@@ -19,15 +19,6 @@ export async function deleteJob(db: Db, id: string): Promise<void> {
   await db.delete(jobs).where(eq(jobs.id, id));
 }
 
-export async function getJobRow(db: Db, accountId: string, id: string) {
-  const rows = await db
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.id, id), eq(jobs.accountId, accountId)))
-    .limit(1);
-  return rows[0] ?? null;
-}
-
 /** An account's jobs, newest first; ids are UUIDv7, so they sort by creation time. */
 export async function listJobs(db: Db, accountId: string, opts: { size: number; before?: string }) {
   return db

@@ -1,13 +1,18 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
-// Mirrors migrations/0001_init.sql, which is the source of truth for D1.
+// Mirrors migrations/*.sql, which are the source of truth for D1;
+// test/db/schema.test.ts fails when the two differ.
 
-export const apiKeys = sqliteTable("api_keys", {
-  id: text("id").primaryKey(),
-  accountId: text("account_id").notNull(),
-  keyHash: text("key_hash").notNull().unique(),
-  createdAt: integer("created_at").notNull(),
-});
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("api_keys_account").on(t.accountId)],
+);
 
 export const jobs = sqliteTable(
   "jobs",

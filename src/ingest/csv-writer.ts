@@ -1,30 +1,31 @@
-// CSV for downloads: RFC 4180 quoting, CRLF line ends, and cells that a
-// spreadsheet would run as a formula neutralised.
+// CSV for downloads, written by Papa.unparse: RFC 4180 quoting, CRLF line
+// ends, and cells that a spreadsheet would run as a formula neutralised.
 //
 // No byte-order mark is written: the compatible API's download is plain CSV
 // whose first bytes are the header "email,...", and scripts that read it
 // (curl | csvkit, pandas, a split on ",") would see the BOM glued to "email".
 
+import Papa from "papaparse";
+
 type Cell = string | number | boolean | null | undefined;
 
-const NEEDS_QUOTES = /[",\r\n]/;
-// OWASP's CSV-injection list: a cell starting with one of these is read as a
-// formula by Excel, LibreOffice or Google Sheets.
-const FORMULA_START = /^[=+\-@\t\r]/;
-// A signed number such as "-5" or "+1.5e3" is data a spreadsheet shows as a
-// number, not a formula; prefixing it would corrupt it, so it is left alone.
-const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+// OWASP's CSV-injection list: a cell starting with =, +, -, @, tab or CR is
+// read as a formula by Excel, LibreOffice or Google Sheets, and is written
+// quoted with a leading '. A signed number such as "-5" or "+1.5e3" is data a
+// spreadsheet shows as a number, not a formula; prefixing it would corrupt
+// it, so it is left alone. Papa applies this to strings only, never to numbers.
+const FORMULA = /^(?![+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$)[=+\-@\t\r]/;
 
-function cellText(cell: Cell): string {
-  if (cell === null || cell === undefined) return "";
-  if (typeof cell !== "string") return String(cell);
-  const safe = FORMULA_START.test(cell) && !PLAIN_NUMBER.test(cell) ? `'${cell}` : cell;
-  return NEEDS_QUOTES.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+const OPTIONS: Papa.UnparseConfig = { newline: "\r\n", escapeFormulae: FORMULA, header: false };
+
+/** CSV records, each CRLF-terminated; RFC 4180 quoting. */
+export function csvRows(rows: readonly (readonly Cell[])[]): string {
+  return rows.length ? `${Papa.unparse(rows as Cell[][], OPTIONS)}\r\n` : "";
 }
 
 /** One CSV record, CRLF-terminated. */
 export function csvRow(cells: readonly Cell[]): string {
-  return `${cells.map(cellText).join(",")}\r\n`;
+  return csvRows([cells]);
 }
 
 /**
@@ -53,7 +54,7 @@ export function csvStream(
             return;
           }
           if (next.value.length === 0) continue;
-          for (const row of next.value) text += csvRow(row);
+          text += csvRows(next.value);
           controller.enqueue(encoder.encode(text));
           return;
         }

@@ -4,7 +4,7 @@
 // "email" (or a synonym), else the first; every other column rides along as
 // `extra`, capped in count and length so one odd file cannot bloat a job.
 
-import type { InputEntry } from "../job/ingest";
+import type { InputEntry } from "./entries";
 import { ListFormatError } from "./errors";
 
 export interface ParsedList {

@@ -1,7 +1,7 @@
 // Pasted lists: addresses separated by commas, semicolons or any white space
 // (which covers CR, LF and CRLF). A pasted list has no header or columns.
 
-import type { InputEntry } from "../job/ingest";
+import type { InputEntry } from "./entries";
 import { ListFormatError } from "./errors";
 import type { ParsedList } from "./rows";
 

@@ -1,5 +1,5 @@
 import { v7 as uuidv7 } from "uuid";
-import { dedupe, type InputEntry } from "./ingest";
+import { dedupe, type InputEntry } from "../ingest/entries";
 import type { JobSnapshot } from "./object";
 import { jobStub } from "./stub";
 

@@ -3,9 +3,9 @@
 // for SMTP), answered (its result row ready for D1) or recorded (in D1).
 
 import type { NewResult } from "../db/results";
+import type { InputEntry } from "../ingest/entries";
 import { chunk, rowsPerStatement, tuples } from "../lib/sql";
 import type { DnsResult } from "../verify/types";
-import type { InputEntry } from "./ingest";
 
 export const Stage = { Waiting: 0, Recorded: 1, AtHost: 2, Answered: 3 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];

@@ -1,9 +1,9 @@
+import { validate } from "uuid";
 import type { JobObject, JobSnapshot } from "./object";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
+/** Job ids are UUIDs (v7); anything else names no job. */
 export function isJobId(id: string): boolean {
-  return UUID.test(id);
+  return validate(id);
 }
 
 export function jobStub(env: Env, id: string): DurableObjectStub<JobObject> {

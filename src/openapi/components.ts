@@ -59,7 +59,7 @@ export const RATE_LIMIT_HEADERS = {
   "RateLimit-Reset": headerRef("RateLimit-Reset"),
 };
 
-export const PARAMETERS: Record<string, OpenAPIV3_1.ParameterObject> = {
+export const PARAMETERS = {
   IdempotencyKey: {
     name: "Idempotency-Key",
     in: "header",
@@ -91,7 +91,7 @@ export const PARAMETERS: Record<string, OpenAPIV3_1.ParameterObject> = {
     description: "Page size, 1 to 1000 (default 100).",
     schema: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
   },
-};
+} satisfies Record<string, OpenAPIV3_1.ParameterObject>;
 
 export const paramRef = (name: keyof typeof PARAMETERS & string) => ({
   $ref: `#/components/parameters/${name}`,

@@ -4,11 +4,11 @@ import type { OpenAPIV3_1 } from "openapi-types";
 import pkg from "../../package.json";
 import { webhookEvent } from "../api/schemas";
 import { errorResponseComponents, HEADERS, output, PARAMETERS, SECURITY_SCHEMES } from "./components";
-import { TAGS } from "./operations";
+import { TAGS } from "./describe";
 
 // The OpenAPI 3.1 document, generated from the app's routes: each route's
-// describeRoute middleware (src/openapi/operations.ts) and the zod schemas it
-// names. Built once per isolate, on first request.
+// describeRoute middleware and validators, next to its handler in src/api/,
+// and the zod schemas they name. Built once per isolate, on first request.
 
 const DESCRIPTION = `Bulk email validation jobs on Cloudflare Workers.
 
@@ -86,6 +86,8 @@ async function build<E extends Env>(app: Hono<E>): Promise<OpenAPIV3_1.Document>
     },
     // /openapi.json itself looks like a static file; keep it in the document.
     excludeStaticFile: false,
+    // Every route declares its own 400 in its family's envelope.
+    defaultValidationErrorResponse: false,
   });
   return spec as OpenAPIV3_1.Document;
 }

@@ -60,15 +60,7 @@ interface QueryContext {
 
 /** Resolves a domain (A-label, lower case) to its mail exchangers and their addresses. */
 export async function resolveMailHosts(domain: string, opts: ResolveOptions): Promise<DnsResult> {
-  const ctx: QueryContext = {
-    dohUrl: opts.dohUrl,
-    timeoutMs: opts.timeoutMs,
-    // Bound to globalThis: workerd rejects a detached fetch with "Illegal invocation".
-    fetcher: opts.fetcher ?? ((input, init) => fetch(input, init)),
-    method: opts.method ?? "GET",
-    limit: opts.limiter ?? queryLimiter(MAX_PARALLEL_QUERIES),
-    hostCache: opts.hostCache,
-  };
+  const ctx = queryContext(opts);
   const name = normalizeName(domain);
   if (!name) return errorResult("empty domain name");
 
@@ -84,6 +76,25 @@ export async function resolveMailHosts(domain: string, opts: ResolveOptions): Pr
     case "found":
       return explicitMx(mx.records as dnsPacket.MxAnswer[], mx.ttl, ctx);
   }
+}
+
+function queryContext(opts: ResolveOptions): QueryContext {
+  return {
+    dohUrl: opts.dohUrl,
+    timeoutMs: opts.timeoutMs,
+    // Bound to globalThis: workerd rejects a detached fetch with "Illegal invocation".
+    fetcher: opts.fetcher ?? ((input, init) => fetch(input, init)),
+    method: opts.method ?? "GET",
+    limit: opts.limiter ?? queryLimiter(MAX_PARALLEL_QUERIES),
+    hostCache: opts.hostCache,
+  };
+}
+
+/** A host's A and AAAA addresses, CNAMEs followed; throws when either lookup fails. */
+export async function resolveAddresses(host: string, opts: ResolveOptions): Promise<string[]> {
+  const r = await resolveHost(normalizeName(host), queryContext(opts));
+  if (r.failed) throw new Error(r.problem);
+  return r.addresses;
 }
 
 async function explicitMx(

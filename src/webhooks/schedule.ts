@@ -13,6 +13,8 @@
 // refusal, and the schedule is bounded anyway. 410 is the receiver's explicit
 // "stop sending", so it disables the endpoint.
 
+import { retryAfterMs } from "../lib/retry-after";
+
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
@@ -70,19 +72,9 @@ export function nextAttemptDelayMs(
   const base = RETRY_DELAYS_MS[attempt - 1];
   if (base === undefined) return null;
   const scheduled = Math.round(base * (1 - JITTER + 2 * JITTER * random()));
-  const requested = parseRetryAfterMs(retryAfterHeader, now);
+  const requested = retryAfterMs(retryAfterHeader, now);
   if (requested === null) return scheduled;
   return Math.max(scheduled, Math.min(requested, MAX_RETRY_AFTER_MS));
 }
 
-/** Retry-After (RFC 9110 §10.2.3) as a delay in ms from `now`; null when absent or unreadable. */
-export function parseRetryAfterMs(header: string | null | undefined, now: number): number | null {
-  const value = header?.trim();
-  if (!value) return null;
-  if (/^\d+$/.test(value)) return Number(value) * SECOND;
-  // All three HTTP date formats start with a weekday name; this keeps "-5" or "1.5" out of Date.parse.
-  if (!/^[a-z]/i.test(value)) return null;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now);
-}
+export { retryAfterMs as parseRetryAfterMs };

@@ -25,15 +25,15 @@ describe("csvRow", () => {
   });
 
   it.each([
-    ["=SUM(A1)", "'=SUM(A1)"],
-    ["+cmd", "'+cmd"],
-    ["-cmd", "'-cmd"],
-    ["@x", "'@x"],
-    ["\tx", "'\tx"],
+    ["=SUM(A1)", `"'=SUM(A1)"`],
+    ["+cmd", `"'+cmd"`],
+    ["-cmd", `"'-cmd"`],
+    ["@x", `"'@x"`],
+    ["\tx", `"'\tx"`],
     ["\rx", `"'\rx"`],
     ['=HYPERLINK("http://x","y")', `"'=HYPERLINK(""http://x"",""y"")"`],
     ["=1+2,3", `"'=1+2,3"`],
-    ["-2+3", "'-2+3"],
+    ["-2+3", `"'-2+3"`],
   ])("neutralises the formula-like cell %j", (cell, written) => {
     expect(csvRow([cell])).toBe(`${written}\r\n`);
   });
@@ -65,7 +65,7 @@ describe("csvStream", () => {
       ),
     );
     const text = await readAll(stream);
-    expect(text).toBe("email,score\r\na@example.com,10\r\nb@example.com,0\r\n'=evil,\r\n");
+    expect(text).toBe('email,score\r\na@example.com,10\r\nb@example.com,0\r\n"\'=evil",\r\n');
     expect(text.charCodeAt(0)).not.toBe(0xfeff);
   });
 
