@@ -73,6 +73,8 @@ export class HostScheduler {
   /** Catch-all probes in flight: probe address → domain. */
   private readonly probes = new Map<string, string>();
   private readonly sessions = new Set<{ addresses: Set<string>; abort: AbortController }>();
+  /** Jobs told to stop, with the last run (epoch) that stopped: their recipients are not sent. */
+  private readonly stopped = new Map<string, number>();
   private greeted = false;
   /** The run's time is up: sessions finish what they hold and do not wait for more. */
   private stopping = false;
@@ -138,20 +140,37 @@ export class HostScheduler {
     for (const resume of this.lingering.splice(0)) resume();
   }
 
-  /** A job was canceled, paused or deleted: none of its recipients is asked again. */
-  dropJob(job: string): void {
+  /**
+   * A job was canceled, paused or deleted: none of its recipients up to
+   * `epoch` is asked again. A cancel forgets what it had; a pause keeps the
+   * answers it has (they are stored now) and those of RCPTs on the wire.
+   */
+  dropJob(job: string, epoch = Number.MAX_SAFE_INTEGER, keepAnswers = false): void {
+    const ended = (r: QueuedRecipient) => r.job === job && r.epoch <= epoch;
+    if (keepAnswers) this.flushFinals();
+    else this.finals = this.finals.filter(({ row }) => !ended(row));
+    this.stopped.set(job, Math.max(epoch, this.stopped.get(job) ?? -1));
+    const onTheWire = new Set<string>();
+    if (keepAnswers) for (const s of this.sessions) for (const a of s.addresses) onTheWire.add(a);
     for (const [address, rows] of this.working) {
-      const kept = rows.filter((r) => r.job !== job);
-      for (const r of rows) if (r.job === job) this.busy.delete(queueKey(r));
+      // Kept while a session holds it: its answer, if one comes, still counts; it is never sent again.
+      if (onTheWire.has(address)) continue;
+      const kept = rows.filter((r) => !ended(r));
+      for (const r of rows) if (ended(r)) this.busy.delete(queueKey(r));
       if (kept.length) this.working.set(address, kept);
       else this.working.delete(address);
     }
-    this.ready = this.ready.filter((a) => this.working.has(a) || this.probes.has(a));
-    this.finals = this.finals.filter(({ row }) => row.job !== job);
-    // Relayed sessions run on the prober: stop the ones that carry the job's addresses.
+    this.ready = this.ready.filter((a) => this.live(a));
+    // Relayed sessions run on the prober: stop the ones that carry only stopped addresses.
     for (const s of this.sessions) {
-      if ([...s.addresses].some((a) => !this.working.has(a) && !this.probes.has(a))) s.abort.abort();
+      if ([...s.addresses].some((a) => !this.live(a))) s.abort.abort();
     }
+  }
+
+  /** Whether an address may still be sent: a probe, or wanted by a job that goes on. */
+  private live(address: string): boolean {
+    if (this.probes.has(address)) return true;
+    return (this.working.get(address) ?? []).some((r) => r.epoch > (this.stopped.get(r.job) ?? -1));
   }
 
   // ── Sessions ─────────────────────────────────────────────────────────
@@ -179,7 +198,7 @@ export class HostScheduler {
         session.addresses.delete(address);
         this.onAnswer(address, status, reply);
       },
-      live: (address: string) => this.working.has(address) || this.probes.has(address),
+      live: (address: string) => this.live(address),
     };
     this.deps
       .outbound(() => this.deps.runSession(plan, session.abort.signal))
@@ -449,9 +468,14 @@ export class HostScheduler {
     this.releaseReady();
   }
 
-  /** Unanswered addresses go to the front, to be sent by the next session. */
+  /** Unanswered addresses go to the front, to be sent by the next session; those of stopped jobs leave. */
   private requeue(addresses: string[]): void {
-    const live = addresses.filter((a) => this.working.has(a) || this.probes.has(a));
+    for (const a of addresses) {
+      if (this.live(a) || !this.working.has(a)) continue;
+      for (const r of this.working.get(a) ?? []) this.busy.delete(queueKey(r));
+      this.working.delete(a);
+    }
+    const live = addresses.filter((a) => this.live(a));
     this.ready = [...live, ...this.ready.filter((a) => !live.includes(a))];
   }
 
@@ -551,6 +575,7 @@ function nextExchanger(r: QueuedRecipient): HostRecipient {
     fallback,
     probeOnly: r.probeOnly,
     deadlineAt: r.deadlineAt,
+    epoch: r.epoch,
   };
 }
 
