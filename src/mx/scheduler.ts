@@ -47,8 +47,9 @@ export interface SchedulerDeps {
 /** Answers wait at most this long before they are handed back to their jobs. */
 const REPORT_EVERY_MS = 250;
 const REPORT_AT = 200;
-/** After our own infrastructure failed (the prober, a call), wait this long before trying again. */
+/** After our own infrastructure failed (the prober, a call), wait this long before trying again; it doubles. */
 const INFRA_PAUSE_MS = 2000;
+const INFRA_PAUSE_CEILING_MS = 60_000;
 /** A recipient whose session broke this many times is answered with the error. */
 const MAX_BREAKS = 2;
 const IDLE_TICK_MS = 250;
@@ -79,6 +80,8 @@ export class HostScheduler {
   /** The run's time is up: sessions finish what they hold and do not wait for more. */
   private stopping = false;
   private infraPauseUntil = 0;
+  /** Our infrastructure failed this many sessions in a row: the pause grows with it. */
+  private infraFailures = 0;
   private lastReport = 0;
   private reporting: Promise<void> | null = null;
   private wakeUp: () => void = () => {};
@@ -203,7 +206,7 @@ export class HostScheduler {
     this.deps
       .outbound(() => this.deps.runSession(plan, session.abort.signal))
       .then((end) => this.onSessionEnd(end, session.addresses))
-      .catch((err) => this.onInfraFailure(err, session.addresses))
+      .catch((err) => this.onInfraFailure(err, session.addresses, session.abort.signal.aborted))
       .finally(() => {
         this.sessions.delete(session);
         this.wakeUp();
@@ -417,6 +420,7 @@ export class HostScheduler {
 
   private onSessionEnd(end: SessionEnd, handed: Set<string>): void {
     const now = Date.now();
+    this.infraFailures = 0;
     let health = this.health;
     const others = this.sessions.size - 1;
     const unanswered = [...new Set([...end.unanswered, ...handed])];
@@ -460,11 +464,34 @@ export class HostScheduler {
     this.deps.health.save(health);
   }
 
-  /** Our side failed (the prober, a call): not the server's fault, not a verdict. Everything goes back. */
-  private onInfraFailure(err: unknown, handed: Set<string>): void {
-    console.error(JSON.stringify({ msg: "session failed", error: String(err) }));
-    this.infraPauseUntil = Date.now() + INFRA_PAUSE_MS;
-    this.requeue([...handed]);
+  /**
+   * Our side failed (the prober, a call): not the server's fault, not a
+   * verdict. Everything goes back and is tried again after a growing pause;
+   * only a recipient past its deadline is answered, saying the prober failed.
+   */
+  private onInfraFailure(err: unknown, handed: Set<string>, aborted: boolean): void {
+    // A session we stopped ourselves (a cancel) failed nothing.
+    if (aborted) {
+      this.requeue([...handed]);
+      return;
+    }
+    const now = Date.now();
+    this.infraFailures++;
+    const pause = Math.min(INFRA_PAUSE_CEILING_MS, INFRA_PAUSE_MS * 2 ** (this.infraFailures - 1));
+    console.error(
+      JSON.stringify({
+        msg: "session failed",
+        error: String(err),
+        failuresInRow: this.infraFailures,
+        pauseMs: pause,
+      }),
+    );
+    this.infraPauseUntil = now + pause;
+    const late = [...handed].filter(
+      (a) => !this.probes.has(a) && (this.working.get(a) ?? []).every((r) => r.deadlineAt <= now),
+    );
+    if (late.length) this.answerAll(late, "prober_unavailable", null, now);
+    this.requeue([...handed].filter((a) => !late.includes(a)));
     this.releaseReady();
   }
 
