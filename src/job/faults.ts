@@ -2,7 +2,8 @@
 // to prove that every address still gets exactly one result. Production
 // never arms it: JobObject.injectFault refuses unless ALLOW_FAULT_INJECTION.
 // Most stages throw; "d1_hang" holds the next results write for a while (a
-// D1 that hangs), and "resolver_offline" takes the DoH resolver away.
+// D1 that hangs), "resolver_offline" takes the DoH resolver away, and
+// "account_call" fails the alarm's calls to the account object.
 
 export type FaultStage =
   | "before_verify"
@@ -11,7 +12,8 @@ export type FaultStage =
   | "mid_write"
   | "after_write"
   | "d1_hang"
-  | "resolver_offline";
+  | "resolver_offline"
+  | "account_call";
 
 export class FaultPlan {
   private readonly armed = new Map<FaultStage, { times: number; holdMs: number }>();

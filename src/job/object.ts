@@ -285,7 +285,10 @@ export class JobObject extends DurableObject<Env> {
     if (s.status === "queued") {
       if (s.startAt && s.startAt > Date.now()) return this.armAt(s.startAt);
       // The account runs a limited number of jobs at once; the others wait queued.
-      const slot = await outbound(() => this.account(s!).acquireRun(s!.id, cfg.maxRunningJobs)).catch(
+      const slot = await outbound(async () => {
+        this.faults.trip("account_call");
+        return this.account(s!).acquireRun(s!.id, cfg.maxRunningJobs);
+      }).catch(
         (err: unknown) => {
           // The account object failed: not a verdict on the job, it asks again.
           console.error(JSON.stringify({ msg: "slot request failed", job: s!.id, error: String(err) }));
@@ -301,7 +304,10 @@ export class JobObject extends DurableObject<Env> {
     if (s.status !== "processing") return;
     try {
       // Losing a renewal costs nothing until the lease runs out; the job goes on.
-      await outbound(() => this.account(s!).renewRun(s!.id)).catch((err: unknown) => {
+      await outbound(async () => {
+        this.faults.trip("account_call");
+        await this.account(s!).renewRun(s!.id);
+      }).catch((err: unknown) => {
         console.error(JSON.stringify({ msg: "slot renewal failed", job: s!.id, error: String(err) }));
       });
       // Addresses a host should long have answered are handed out again.
