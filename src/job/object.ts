@@ -89,7 +89,7 @@ const OUTBOUND = 6;
 /** Answers from hosts wait this long for more before they are recorded. */
 const REPORT_SETTLE_MS = 200;
 /** Cancel, pause and delete wait at most this long for D1 (a write under way, the status copy). */
-const CONTROL_WAIT_MS = 600;
+const CONTROL_WAIT_MS = 300;
 /** A failed alarm that could not even count its failure tries again after this. */
 const ALARM_RESCUE_MS = 5000;
 
@@ -288,13 +288,11 @@ export class JobObject extends DurableObject<Env> {
       const slot = await outbound(async () => {
         this.faults.trip("account_call");
         return this.account(s!).acquireRun(s!.id, cfg.maxRunningJobs);
-      }).catch(
-        (err: unknown) => {
-          // The account object failed: not a verdict on the job, it asks again.
-          console.error(JSON.stringify({ msg: "slot request failed", job: s!.id, error: String(err) }));
-          return false;
-        },
-      );
+      }).catch((err: unknown) => {
+        // The account object failed: not a verdict on the job, it asks again.
+        console.error(JSON.stringify({ msg: "slot request failed", job: s!.id, error: String(err) }));
+        return false;
+      });
       if (!slot) return this.armAt(Date.now() + SLOT_RETRY_MS);
       const current = this.load();
       if (current?.status !== "queued") return this.releaseSlot(s);

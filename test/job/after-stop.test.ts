@@ -47,6 +47,8 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
   }
 }
 
+const sum = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
+
 async function resultRows(id: string): Promise<number> {
   const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM results WHERE job_id = ?")
     .bind(id)
@@ -103,26 +105,9 @@ describe("no work after a stop", () => {
     await until("RCPTs of the next run", async () => ((await rcptCounts(domain))[SLOW_IP] ?? 0) >= 3);
   });
 
-  it("sends no RCPT once a cancel has answered, with hand-outs still under way", async () => {
-    const domains = [0, 1, 2].map((i) => freshDomain(`cancel${i}`));
-    const emails = domains.flatMap((d) => addresses(200, d));
-    const { auth } = await newAccount("cancel-now");
-    const job = await createJob(auth, emails);
-    await until("first RCPTs", async () => (await askedAt(SLOW_IP, emails)).size > 0);
-    const res = await patchStatus(auth, job.id, "canceled");
-    expect(res.status).toBe(200);
-    const atCancel = [...(await askedAt(SLOW_IP, emails)).values()].reduce((a, b) => a + b, 0);
-    await sleep(3000);
-    const later = [...(await askedAt(SLOW_IP, emails)).values()].reduce((a, b) => a + b, 0);
-    console.log(JSON.stringify({ measure: "rcpts after cancel answered", n: later - atCancel }));
-    // At most one RCPT per session may have been on the wire when the cancel answered.
-    expect(later - atCancel).toBeLessThanOrEqual(Number(env.MX_CONCURRENCY ?? 4));
-    expect((await waitForJob(auth, job.id)).status).toBe("canceled");
-  });
-
-  it("cancels within a second while a D1 write hangs, and the late write changes nothing", async () => {
+  it("cancels within a second while a D1 write hangs; no RCPT follows, and the late write changes nothing", async () => {
     const domain = freshDomain("hang");
-    const emails = addresses(40, domain);
+    const emails = addresses(300, domain);
     const { auth } = await newAccount("hang");
     const job = await createJob(auth, emails, { start_at: new Date(Date.now() + 1000).toISOString() });
     const stub = jobStub(env, job.id);
@@ -139,10 +124,16 @@ describe("no work after a stop", () => {
     const canceled = (await res.json()) as Job;
     expect(canceled.status).toBe("canceled");
     const rowsAtCancel = await resultRows(job.id);
+    const rcptsAtCancel = sum(await askedAt(SLOW_IP, emails));
+    expect(rcptsAtCancel).toBeGreaterThan(0);
 
     // The hung write goes on after the hold and is refused: rows and counts stay as they were.
     await sleep(5000);
     expect(await resultRows(job.id)).toBe(rowsAtCancel);
+    const rcptsAfter = sum(await askedAt(SLOW_IP, emails)) - rcptsAtCancel;
+    console.log(JSON.stringify({ measure: "rcpts after cancel answered", n: rcptsAfter }));
+    // At most the RCPTs on the wire when the cancel answered (one per session) may still land.
+    expect(rcptsAfter).toBeLessThanOrEqual(Number(env.MX_CONCURRENCY));
     const { body } = await getJob(auth, `/email-validations/${job.id}?include=details`);
     expect(body.status).toBe("canceled");
     expect(body.counts?.processed).toBe(rowsAtCancel);
