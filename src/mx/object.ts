@@ -17,7 +17,7 @@ import { profileFor } from "./profiles";
 import type { HostAnswer, HostRecipient } from "./protocol";
 import { QUEUE_SCHEMA, RecipientQueue } from "./queue";
 import { type DropOptions, dropAcross } from "./recall";
-import { HostScheduler } from "./scheduler";
+import { HostScheduler, type InfraState } from "./scheduler";
 import { directSessions, relaySessions } from "./transport";
 
 /** A Durable Object invocation may hold 6 outgoing connections: sessions leave one for reports. */
@@ -144,6 +144,7 @@ export class MxObject extends DurableObject<Env> {
       outbound: (fn) => outbound(fn),
       greylistCeilingMs: host.greylistCeilingMs,
       backoffCeilingMs: host.backoffCeilingMs,
+      infra: { load: () => this.infraState(), save: (state) => this.setMeta("infra", state) },
     });
   }
 
@@ -168,6 +169,10 @@ export class MxObject extends DurableObject<Env> {
   }
 
   // ── What the object knows ────────────────────────────────────────────
+
+  private infraState(): InfraState {
+    return this.meta<InfraState>("infra") ?? { failuresInRow: 0, pausedUntil: 0 };
+  }
 
   private health(): HostHealth {
     const saved = this.meta<HostHealth>("health");
@@ -217,7 +222,9 @@ export class MxObject extends DurableObject<Env> {
     const health = this.health();
     const paused = Math.max(health.backoffUntil, health.breakerUntil);
     if (!times.length) return null;
-    return Math.max(Math.min(...times), Math.min(paused, Math.min(...times) + 3_600_000));
+    // Our own infrastructure failed: nothing is tried before its pause is over.
+    const next = Math.max(Math.min(...times), this.infraState().pausedUntil);
+    return Math.max(next, Math.min(paused, next + 3_600_000));
   }
 
   private async armAt(at: number): Promise<void> {

@@ -42,6 +42,13 @@ export interface SchedulerDeps {
   outbound<T>(fn: () => Promise<T>): Promise<T>;
   greylistCeilingMs: number;
   backoffCeilingMs: number;
+  /** Our infrastructure's failures in a row and the pause they set, kept across runs. */
+  infra?: { load(): InfraState; save(s: InfraState): void };
+}
+
+export interface InfraState {
+  failuresInRow: number;
+  pausedUntil: number;
 }
 
 /** Answers wait at most this long before they are handed back to their jobs. */
@@ -103,6 +110,11 @@ export class HostScheduler {
 
   constructor(private readonly deps: SchedulerDeps) {
     this.health = deps.health.load();
+    const infra = deps.infra?.load();
+    if (infra) {
+      this.infraFailures = infra.failuresInRow;
+      this.infraPauseUntil = infra.pausedUntil;
+    }
   }
 
   /** Works the queue until it is idle or `until` passes; returns when every session has ended. */
@@ -272,10 +284,15 @@ export class HostScheduler {
     return this.fill(1, now);
   }
 
-  /** Puts what is taken but not sent back: it stays queued in SQLite for the next run. */
-  private releaseReady(): void {
+  /** Puts what is taken but not sent back: it stays queued in SQLite for the next run (not before `dueAt`). */
+  private releaseReady(dueAt?: number): void {
     for (const address of this.ready) {
-      for (const r of this.working.get(address) ?? []) this.busy.delete(queueKey(r));
+      const rows = this.working.get(address) ?? [];
+      if (dueAt !== undefined && rows.length)
+        this.deps.atomically(() => {
+          for (const r of rows) this.deps.queue.retryAt(r, dueAt, r.last);
+        });
+      for (const r of rows) this.busy.delete(queueKey(r));
       this.working.delete(address);
       this.probes.delete(address);
       this.busy.delete(address);
@@ -420,7 +437,10 @@ export class HostScheduler {
 
   private onSessionEnd(end: SessionEnd, handed: Set<string>): void {
     const now = Date.now();
-    this.infraFailures = 0;
+    if (this.infraFailures > 0) {
+      this.infraFailures = 0;
+      this.deps.infra?.save({ failuresInRow: 0, pausedUntil: 0 });
+    }
     let health = this.health;
     const others = this.sessions.size - 1;
     const unanswered = [...new Set([...end.unanswered, ...handed])];
@@ -487,12 +507,14 @@ export class HostScheduler {
       }),
     );
     this.infraPauseUntil = now + pause;
+    this.deps.infra?.save({ failuresInRow: this.infraFailures, pausedUntil: this.infraPauseUntil });
     const late = [...handed].filter(
       (a) => !this.probes.has(a) && (this.working.get(a) ?? []).every((r) => r.deadlineAt <= now),
     );
     if (late.length) this.answerAll(late, "prober_unavailable", null, now);
+    // The rest wait in the queue until the pause is over (a later run picks them up then).
     this.requeue([...handed].filter((a) => !late.includes(a)));
-    this.releaseReady();
+    this.releaseReady(this.infraPauseUntil);
   }
 
   /** Unanswered addresses go to the front, to be sent by the next session; those of stopped jobs leave. */
