@@ -103,6 +103,8 @@ export class JobObject extends DurableObject<Env> {
   private readonly outbox: WebhookOutbox;
   /** The D1 write under way, so that cancel can wait for it to land entirely. */
   private inflight: Promise<void> | null = null;
+  /** The alarm handler is running (no alarm is set meanwhile, and that is fine). */
+  private inAlarm = false;
   /** The run working right now, if any: reports wake it. */
   private running: JobRun | null = null;
   /** Test-only fault injection; inert unless ALLOW_FAULT_INJECTION is "true". */
@@ -130,7 +132,13 @@ export class JobObject extends DurableObject<Env> {
   async snapshot(): Promise<JobSnapshot | null> {
     const s = this.load();
     if (!s) return null;
-    if (!isTerminal(s.status) && s.status !== "paused" && (await this.ctx.storage.getAlarm()) === null) {
+    // While the alarm runs, none is set: that is no stall.
+    const stalled =
+      !this.inAlarm &&
+      !isTerminal(s.status) &&
+      s.status !== "paused" &&
+      (await this.ctx.storage.getAlarm()) === null;
+    if (stalled) {
       console.error(JSON.stringify({ msg: "job without alarm re-armed", job: s.id, status: s.status }));
       await this.ctx.storage.setAlarm(Date.now());
     }
@@ -241,11 +249,13 @@ export class JobObject extends DurableObject<Env> {
   /** Whatever fails in here, a job that is not finished leaves with its alarm armed. */
   override async alarm(): Promise<void> {
     if (!this.load()) return;
+    this.inAlarm = true;
     try {
       await this.work();
     } catch (err) {
       console.error(JSON.stringify({ msg: "alarm failed", job: this.load()?.id, error: String(err) }));
     } finally {
+      this.inAlarm = false;
       await this.keepArmed();
     }
   }
