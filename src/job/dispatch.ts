@@ -97,7 +97,7 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
       if (result.status !== "unavailable") deps.store.rememberDns(domain, result);
     for (const { position, check } of answeredNow)
       deps.store.answer(position, resultRow(deps, position, check));
-    deferAll(deps, deferred, now);
+    deferAll(deps, deferred, now, deps.dnsRetryDeadlineMs);
     // Marked before the calls: a cancel while they are under way tells these hosts too.
     for (const [host, recipients] of byHost)
       deps.store.sentToHost(
@@ -125,6 +125,7 @@ export async function dispatch(addresses: readonly WaitingAddress[], deps: Dispa
             deps,
             waiting.filter((a) => !late.includes(a)),
             Date.now(),
+            deps.deadlineMs,
           );
           for (const a of late)
             deps.store.answer(
@@ -150,18 +151,20 @@ function pastDeadline(address: WaitingAddress, now: number, deadlineMs: number):
   return address.deferredSince !== null && now - address.deferredSince >= deadlineMs;
 }
 
-/** Each address waits for its next turn: the wait doubles with each deferral. */
+/** Each address waits for its next turn: the wait doubles with each deferral, and never passes the deadline. */
 function deferAll(
   deps: Pick<DispatchDeps, "store">,
   addresses: readonly WaitingAddress[],
   now: number,
+  deadlineMs: number,
 ): void {
-  const byWait = new Map<number, number[]>();
+  const byDue = new Map<number, number[]>();
   for (const a of addresses) {
     const wait = Math.min(DEFER_CEILING_MS, DEFER_BASE_MS * 2 ** Math.min(a.deferrals, 16));
-    byWait.set(wait, [...(byWait.get(wait) ?? []), a.position]);
+    const due = Math.min(now + wait, (a.deferredSince ?? now) + deadlineMs);
+    byDue.set(due, [...(byDue.get(due) ?? []), a.position]);
   }
-  for (const [wait, positions] of byWait) deps.store.defer(positions, now + wait, now);
+  for (const [due, positions] of byDue) deps.store.defer(positions, due, now);
 }
 
 function unavailable(status: "mx_object_unavailable"): SmtpResult {

@@ -3,7 +3,8 @@
 // never arms it: JobObject.injectFault refuses unless ALLOW_FAULT_INJECTION.
 // Most stages throw; "d1_hang" holds the next results write for a while (a
 // D1 that hangs), "resolver_offline" takes the DoH resolver away, and
-// "account_call" fails the alarm's calls to the account object.
+// "account_call" fails the alarm's calls to the account object, "host_call"
+// its hand-outs to host objects.
 
 export type FaultStage =
   | "before_verify"
@@ -13,7 +14,8 @@ export type FaultStage =
   | "after_write"
   | "d1_hang"
   | "resolver_offline"
-  | "account_call";
+  | "account_call"
+  | "host_call";
 
 export class FaultPlan {
   private readonly armed = new Map<FaultStage, { times: number; holdMs: number }>();

@@ -361,6 +361,7 @@ export class JobObject extends DurableObject<Env> {
           outbound(async () => {
             // A cancel or pause may have come while this call waited for a connection.
             if (this.load()?.status !== "processing") return false;
+            this.faults.trip("host_call");
             await this.env.MX.get(this.env.MX.idFromName(host)).enqueue(recipients);
             return true;
           }),

@@ -55,3 +55,25 @@ describe("an unreachable resolver", () => {
     expect(tookMs).toBeGreaterThanOrEqual(Number(env.DNS_RETRY_DEADLINE_SECONDS) * 1000);
   });
 });
+
+describe("an unreachable host object", () => {
+  it("leaves its addresses waiting, then answers mx_object_unavailable at the deadline, and the job completes", async () => {
+    const { auth } = await newAccount("host-down");
+    const emails = ["alice@normal.test", "bob@normal.test", "x@nullmx.test"];
+    const job = await createJob(auth, emails, { start_at: new Date(Date.now() + 1000).toISOString() });
+    const stub = jobStub(env, job.id);
+    expect(await stub.injectFault("host_call", 1000)).toBe(true);
+    const started = Date.now();
+    const done = await waitForJob(auth, job.id, 40_000);
+
+    expect(done.status).toBe("completed");
+    expect(done.results.map((r) => [r.email, r.result, r.reason])).toEqual([
+      ["alice@normal.test", "unknown", "mx_object_unavailable"],
+      ["bob@normal.test", "unknown", "mx_object_unavailable"],
+      // Needs no mail server: answered at once, whatever the host objects do.
+      ["x@nullmx.test", "undeliverable", "null_mx"],
+    ]);
+    expect(await stub.faultsTripped()).toBeGreaterThan(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(Number(env.GREYLIST_DEADLINE_SECONDS) * 1000);
+  });
+});
