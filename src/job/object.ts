@@ -432,11 +432,17 @@ export class JobObject extends DurableObject<Env> {
     const cfg = readConfig(this.env);
     const s = this.load();
     if (!s) return;
+    if (s.status !== "processing") {
+      // Stopped meanwhile: a write that reached D1 after the cancel was refused there, as it should be.
+      console.log(
+        JSON.stringify({ msg: "run ended by a stop", job: s.id, status: s.status, error: String(err) }),
+      );
+      return;
+    }
     const failures = s.failures + 1;
     console.error(
       JSON.stringify({ msg: "batch failed", job: s.id, account: s.accountId, failures, error: String(err) }),
     );
-    if (s.status !== "processing") return;
     if (failures < cfg.maxAlarmFailures) {
       this.save({ ...s, failures });
       await this.armAt(Date.now() + cfg.alarmRetryBaseMs * 2 ** failures);
