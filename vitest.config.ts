@@ -24,6 +24,7 @@ function workerProject(
             SMTP_CONNECT_TIMEOUT_MS: "1000",
             SMTP_REPLY_TIMEOUT_MS: "1500",
             DNS_TIMEOUT_MS: "2000",
+            DNS_RETRY_DEADLINE_SECONDS: "4",
             MAX_BODY_BYTES: "4194304",
             RATE_LIMIT_PER_MINUTE: "300",
             ALLOW_FAULT_INJECTION: "true",

@@ -7,6 +7,8 @@ export type SmtpMode = "direct" | "relay" | "off";
 export interface Config {
   dohUrl: string;
   dnsTimeoutMs: number;
+  /** How long an address waits for a resolver that cannot be reached before it is unknown (dns_unavailable). */
+  dnsRetryDeadlineMs: number;
   smtpMode: SmtpMode;
   batchSize: number;
   greylistDelayMs: number;
@@ -31,6 +33,7 @@ export function readConfig(env: Env): Config {
   return {
     dohUrl: env.DOH_URL || "https://cloudflare-dns.com/dns-query",
     dnsTimeoutMs: int(env.DNS_TIMEOUT_MS, 5000, 1),
+    dnsRetryDeadlineMs: int(env.DNS_RETRY_DEADLINE_SECONDS, 45) * 1000,
     smtpMode: mode === "relay" || mode === "off" ? mode : "direct",
     batchSize: Math.min(int(env.BATCH_SIZE, 250, 1), 1000),
     greylistDelayMs: int(env.GREYLIST_DELAY_SECONDS, 60) * 1000,

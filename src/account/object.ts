@@ -2,9 +2,10 @@ import { DurableObject } from "cloudflare:workers";
 
 // One Durable Object per account: the single place that counts, so limits
 // hold across every worker instance. It keeps a fixed one-minute request
-// window per API key, and the set of the account's jobs that hold a running
-// slot. Both live in memory: losing them on eviction only resets a window or
-// lets a job re-acquire, and leases expire so a vanished job frees its slot.
+// window per API key (in memory: losing it on eviction only resets a window),
+// and the leases of the account's jobs that hold a running slot, in its
+// SQLite, so an eviction never lets the account run more than its cap.
+// Leases expire, so a vanished job frees its slot.
 
 /** A running job that has not renewed its slot for this long has died: take it back. */
 const LEASE_MS = 10 * 60_000;
@@ -20,7 +21,13 @@ export interface RateDecision {
 
 export class AccountObject extends DurableObject<Env> {
   private readonly windows = new Map<string, { start: number; count: number }>();
-  private readonly running = new Map<string, number>();
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS run_lease (job TEXT PRIMARY KEY, renewed_at INTEGER NOT NULL)");
+  }
 
   /** Counts one request of `keyId` against `limit` per minute. */
   hit(keyId: string, limit: number): RateDecision {
@@ -44,23 +51,27 @@ export class AccountObject extends DurableObject<Env> {
   /** Takes (or renews) a running slot for a job; false when the account already runs `max` jobs. */
   acquireRun(jobId: string, max: number): boolean {
     const now = Date.now();
-    for (const [id, seen] of this.running) if (now - seen > LEASE_MS) this.running.delete(id);
-    if (!this.running.has(jobId) && this.running.size >= max) return false;
-    this.running.set(jobId, now);
+    this.sql.exec("DELETE FROM run_lease WHERE renewed_at < ?", now - LEASE_MS);
+    const held = this.runningJobs();
+    if (!held.includes(jobId) && held.length >= max) return false;
+    this.renewRun(jobId);
     return true;
   }
 
   /** Keeps a running job's slot alive, even past the cap (the cap only gates starting). */
   renewRun(jobId: string): void {
-    this.running.set(jobId, Date.now());
+    this.sql.exec("INSERT OR REPLACE INTO run_lease (job, renewed_at) VALUES (?, ?)", jobId, Date.now());
   }
 
   releaseRun(jobId: string): void {
-    this.running.delete(jobId);
+    this.sql.exec("DELETE FROM run_lease WHERE job = ?", jobId);
   }
 
   runningJobs(): string[] {
-    return [...this.running.keys()];
+    return this.sql
+      .exec<{ job: string }>("SELECT job FROM run_lease")
+      .toArray()
+      .map((r) => r.job);
   }
 }
 

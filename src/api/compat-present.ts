@@ -28,6 +28,8 @@ export function classesFor(filters: readonly string[]): string[] {
 }
 
 const MX_FAIL = new Set(["no_domain", "null_mx", "no_mx"]);
+/** No DNS answer to judge the MX by: a broken one, or a resolver we could not reach. */
+const DNS_UNKNOWN = new Set(["dns_error", "dns_unavailable"]);
 const MAILBOX_FAIL = new Set(["mailbox_not_found", "mailbox_disabled"]);
 const DESCRIPTION: Record<string, string> = {
   invalid_syntax: "invalid_syntax",
@@ -65,7 +67,7 @@ export function compatResult(row: Pick<ResultRow, "email" | "result" | "reason" 
     email: row.email,
     result: {
       syntax: syntaxFailed ? "fail" : "pass",
-      mx: syntaxFailed || row.reason === "dns_error" ? "n/a" : MX_FAIL.has(row.reason) ? "fail" : "pass",
+      mx: syntaxFailed || DNS_UNKNOWN.has(row.reason) ? "n/a" : MX_FAIL.has(row.reason) ? "fail" : "pass",
       mailbox: row.reason === "accepted" ? "pass" : MAILBOX_FAIL.has(row.reason) ? "fail" : "n/a",
       score: Math.round(row.score / 10),
       classifier: CLASSIFIER[row.result as keyof typeof CLASSIFIER] as Classifier,

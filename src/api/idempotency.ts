@@ -4,7 +4,7 @@ import { openDb } from "../db/client";
 import { claimKey } from "../db/idempotency";
 import { type NewJobInput, startJob } from "../job/create";
 import type { JobSnapshot } from "../job/object";
-import { sha256Hex } from "../lib/crypto";
+import { requestHash } from "../job/request-hash";
 import { apiError } from "./errors";
 import type { AppEnv } from "./types";
 
@@ -28,16 +28,7 @@ export async function createOnce(
       "/Idempotency-Key",
     );
   }
-  const hash = await sha256Hex(
-    JSON.stringify([
-      input.source,
-      input.label ?? null,
-      input.startAt ?? null,
-      input.webhookUrl ?? null,
-      input.inputColumns ?? null,
-      input.entries,
-    ]),
-  );
+  const hash = await requestHash(input);
   const claim = await claimKey(openDb(c.env.DB), input.accountId, key, hash, uuidv7());
   if (claim.requestHash !== hash) {
     throw apiError(

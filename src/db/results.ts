@@ -1,5 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, lt, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import { chunk, type Db, rowsPerStatement } from "./client";
 import { jobs, type ResultRow, results } from "./schema";
 
@@ -19,9 +18,11 @@ const RESULT_COLUMNS = 9;
  * Writes a batch of results and the job's new totals in one D1 batch (one
  * transaction). Rows are upserted by (job, position) and the totals are
  * absolute, so replaying the same batch after a crash changes nothing.
+ * The batch fails as a whole when the job's row says canceled (or is gone):
+ * a write that lands after a cancel, however late, changes nothing.
  */
 export async function writeResults(db: Db, jobId: string, rows: NewResult[], totals: Counts): Promise<void> {
-  const statements: BatchItem<"sqlite">[] = chunk(rows, rowsPerStatement(RESULT_COLUMNS)).map((part) =>
+  const statements = chunk(rows, rowsPerStatement(RESULT_COLUMNS)).map((part) =>
     db
       .insert(results)
       .values(part)
@@ -34,10 +35,20 @@ export async function writeResults(db: Db, jobId: string, rows: NewResult[], tot
           score: sql`excluded.score`,
           detail: sql`excluded.detail`,
         },
-      }),
+      })
+      .toSQL(),
   );
-  statements.push(db.update(jobs).set(totals).where(eq(jobs.id, jobId)));
-  await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  statements.push(db.update(jobs).set(totals).where(eq(jobs.id, jobId)).toSQL());
+  const d1 = db.$client;
+  await d1.batch([
+    // A row that cannot exist (NULL keys) is inserted only when the job is closed: the constraint aborts the batch.
+    d1
+      .prepare(
+        "INSERT INTO jobs (id, account_id) SELECT NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM jobs WHERE id = ? AND status <> 'canceled')",
+      )
+      .bind(jobId),
+    ...statements.map((q) => d1.prepare(q.sql).bind(...q.params)),
+  ]);
 }
 
 export type PageRequest =
@@ -111,8 +122,25 @@ export async function positionOf(db: Db, jobId: string, email: string): Promise<
   return row[0]?.position ?? null;
 }
 
-export async function deleteJobResults(db: Db, jobId: string): Promise<void> {
-  await db.delete(results).where(eq(results.jobId, jobId));
+/** Rows one delete statement removes: far from D1's per-query time limit even for a large job. */
+export const DELETE_CHUNK = 5000;
+
+/**
+ * Removes a job's results a slice of positions at a time, so no statement
+ * nears D1's per-query limit; returns how many statements it took.
+ */
+export async function deleteJobResults(db: Db, jobId: string, total: number): Promise<number> {
+  let statements = 0;
+  for (let from = 0; from < Math.max(total, 1); from += DELETE_CHUNK) {
+    const to = from + DELETE_CHUNK;
+    await db
+      .delete(results)
+      .where(and(eq(results.jobId, jobId), gte(results.position, from), lt(results.position, to)));
+    statements++;
+  }
+  // Anything past the stored total (never expected) goes in one last sweep.
+  await db.delete(results).where(and(eq(results.jobId, jobId), gte(results.position, Math.max(total, 1))));
+  return statements + 1;
 }
 
 /** Every result of a job (optionally of some classes) in input order, one keyset page at a time. */

@@ -15,6 +15,12 @@ export interface ParsedList {
 
 export const MAX_EXTRA_COLUMNS = 50;
 export const MAX_CELL_CHARS = 1000;
+/**
+ * The extra fields of one row, as stored JSON, in UTF-8 bytes at most. A
+ * results page holds up to 1,000 rows: with this cap its extra fields stay
+ * under about 4 MB, well inside what one D1 query may return.
+ */
+export const MAX_EXTRA_BYTES = 4096;
 
 const EMAIL_HEADERS = new Set([
   "email",
@@ -69,9 +75,7 @@ export class ListBuilder {
       this.entries.push({ email });
       return;
     }
-    const extra: Record<string, string> = {};
-    for (const { index, name } of extras) extra[name] = clip(row[index] ?? "");
-    this.entries.push({ email, extra });
+    this.entries.push({ email, extra: withinBudget(extras, row) });
   }
 
   finish(): ParsedList {
@@ -86,6 +90,43 @@ export class ListBuilder {
     }
     return { entries: this.entries, columns: this.layout?.extras.map((c) => c.name) ?? [] };
   }
+}
+
+/** The row's extra fields in column order, until the byte budget is spent (a cut cell is shortened). */
+function withinBudget(
+  extras: readonly Column[],
+  row: readonly (string | undefined)[],
+): Record<string, string> {
+  const extra: Record<string, string> = {};
+  // "{}" and, per field, the quotes, colon and comma; escapes are rare in names and cells.
+  let left = MAX_EXTRA_BYTES - 2;
+  for (const { index, name } of extras) {
+    const cost = utf8Length(name) + 6;
+    if (cost > left) break;
+    left -= cost;
+    let value = clip(row[index] ?? "");
+    while (utf8Length(value) > left)
+      value = value.slice(0, Math.max(0, value.length - Math.max(1, (utf8Length(value) - left) >> 1)));
+    left -= utf8Length(value);
+    extra[name] = value;
+  }
+  return extra;
+}
+
+/** UTF-8 length of a string without encoding it; JSON escapes count as their escaped form. */
+function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) n += c < 0x20 ? 6 : 2;
+    else if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }
 
 function isBlank(row: readonly (string | undefined)[]): boolean {

@@ -13,6 +13,7 @@ import type { ErrorItem } from "../lib/error-item";
 import type { HostAnswer, ReportAck } from "../mx/protocol";
 import { dropAcross } from "../mx/recall";
 import { cacheApiDnsCache, DnsResolver } from "../verify/dns";
+import { ResolverBreaker } from "../verify/resolver-breaker";
 import { type DeliveryView, WebhookOutbox } from "../webhooks/outbox";
 import { terminalEventType, type WebhookEventType } from "../webhooks/payload";
 import { answerRow } from "./dispatch";
@@ -64,6 +65,8 @@ export interface JobState {
   /** A terminal event whose webhook messages are not in the outbox yet. */
   pendingEvent: WebhookEventType | null;
   lastProgressAt: number;
+  /** The job's run: it grows with every resume, so hosts can refuse work of a run that was dropped. */
+  epoch?: number;
 }
 
 export interface JobStoryParts {
@@ -79,7 +82,7 @@ export interface JobStoryParts {
 /** What the API may see of a job: its state without the object's bookkeeping. */
 export type JobSnapshot = Omit<
   JobState,
-  "webhookUrl" | "failures" | "mirrorDirty" | "pendingEvent" | "lastProgressAt"
+  "webhookUrl" | "failures" | "mirrorDirty" | "pendingEvent" | "lastProgressAt" | "epoch"
 > & { retryAfter: number | null };
 
 export type ControlResult =
@@ -98,6 +101,13 @@ const LOST_AFTER_MS = 10 * 60_000;
 const OUTBOUND = 6;
 /** Answers from hosts wait this long for more before they are recorded. */
 const REPORT_SETTLE_MS = 200;
+/** Cancel, pause and delete wait at most this long for D1 (a write under way, the status copy). */
+const CONTROL_WAIT_MS = 300;
+/** A failed alarm that could not even count its failure tries again after this. */
+const ALARM_RESCUE_MS = 5000;
+
+/** One breaker per isolate: every job here asks the same resolver, and an outage is logged once. */
+const resolverBreaker = new ResolverBreaker();
 
 const ZERO: Counts = { processed: 0, deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
 
@@ -108,10 +118,14 @@ export class JobObject extends DurableObject<Env> {
   private readonly tallies: ResultTallies;
   /** The D1 write under way, so that cancel can wait for it to land entirely. */
   private inflight: Promise<void> | null = null;
+  /** The alarm handler is running (no alarm is set meanwhile, and that is fine). */
+  private inAlarm = false;
   /** The run working right now, if any: reports wake it. */
   private running: JobRun | null = null;
   /** Test-only fault injection; inert unless ALLOW_FAULT_INJECTION is "true". */
   private readonly faults = new FaultPlan();
+  /** The breaker of a resolver taken away by fault injection, apart from the real one's. */
+  private readonly offlineBreaker = new ResolverBreaker();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -131,17 +145,35 @@ export class JobObject extends DurableObject<Env> {
     return this.ctx.blockConcurrencyWhile(() => this.storeNew(init));
   }
 
-  snapshot(): JobSnapshot | null {
+  /** The job as the API shows it. A job that is not finished and has no alarm gets one (a watchdog). */
+  async snapshot(): Promise<JobSnapshot | null> {
     const s = this.load();
     if (!s) return null;
-    const { webhookUrl, failures, mirrorDirty, pendingEvent, lastProgressAt, ...visible } = s;
+    // While the alarm runs, none is set: that is no stall.
+    const stalled =
+      !this.inAlarm &&
+      !isTerminal(s.status) &&
+      s.status !== "paused" &&
+      (await this.ctx.storage.getAlarm()) === null;
+    if (stalled) {
+      console.error(JSON.stringify({ msg: "job without alarm re-armed", job: s.id, status: s.status }));
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+    return this.view();
+  }
+
+  private view(): JobSnapshot | null {
+    const s = this.load();
+    if (!s) return null;
+    const { webhookUrl, failures, mirrorDirty, pendingEvent, lastProgressAt, epoch, ...visible } = s;
     return { ...visible, retryAfter: retryAfterSeconds(s, Date.now()) };
   }
 
   /**
    * Cancels atomically: from the moment this returns, the job's results never
    * change and no mail server hears of it again. A D1 write under way is
-   * waited for, so it is recorded entirely, never half.
+   * waited for a moment; one that lands later is refused by D1 itself (see
+   * writeResults), so a hung D1 never holds the cancel.
    */
   async cancel(): Promise<ControlResult> {
     return this.control("cancel");
@@ -160,12 +192,13 @@ export class JobObject extends DurableObject<Env> {
     const s = this.load();
     if (!s) return false;
     if (!isTerminal(s.status)) this.save({ ...s, status: "canceled", finishedAt: Date.now() });
-    await this.recallFromHosts();
-    await this.settle();
+    await this.recallFromHosts(false);
+    await withinMs(this.settle(), CONTROL_WAIT_MS);
     const db = openDb(this.env.DB);
-    await deleteJobResults(db, s.id);
-    await forgetJobKeys(db, s.id);
+    // The job's row first: a results write still under way is then refused by D1.
     await deleteJob(db, s.id);
+    await deleteJobResults(db, s.id, s.total);
+    await forgetJobKeys(db, s.id);
     await this.releaseSlot(s);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -187,30 +220,32 @@ export class JobObject extends DurableObject<Env> {
   async report(answers: HostAnswer[]): Promise<ReportAck> {
     const s = this.load();
     if (!s || isTerminal(s.status) || s.status === "queued") return { stop: true };
+    this.keepAnswers(s, answers);
+    if (this.running) this.running.wake();
+    else if (s.status === "processing") await this.armAt(Date.now() + REPORT_SETTLE_MS);
+    return { stop: false };
+  }
+
+  /** Host answers for addresses not answered yet count, even for one recalled by a pause: it is never asked twice. */
+  private keepAnswers(s: JobState, answers: readonly HostAnswer[]): void {
     this.ctx.storage.transactionSync(() => {
       for (const { position, smtp } of answers) {
         const address = this.store.address(position);
-        // While paused, an answer for an address already recalled still counts: it is never asked twice.
-        const wanted =
-          address?.stage === Stage.AtHost || (s.status === "paused" && address?.stage === Stage.Waiting);
-        if (address && wanted)
+        if (address && (address.stage === Stage.AtHost || address.stage === Stage.Waiting))
           this.store.answer(
             position,
             answerRow({ jobId: s.id, store: this.store }, position, address.email, smtp),
           );
       }
     });
-    if (this.running) this.running.wake();
-    else if (s.status === "processing") await this.armAt(Date.now() + REPORT_SETTLE_MS);
-    return { stop: false };
   }
 
   // ── RPC: tests and operators ─────────────────────────────────────────
 
   /** Arms failures at named stages of the next runs (tests and chaos runs only). */
-  injectFault(stage: FaultStage, times = 1): boolean {
+  injectFault(stage: FaultStage, times = 1, holdMs = 0): boolean {
     if (this.env.ALLOW_FAULT_INJECTION !== "true") return false;
-    this.faults.arm(stage, times);
+    this.faults.arm(stage, times, holdMs);
     return true;
   }
 
@@ -252,8 +287,21 @@ export class JobObject extends DurableObject<Env> {
 
   // ── Alarm ────────────────────────────────────────────────────────────
 
+  /** Whatever fails in here, a job that is not finished leaves with its alarm armed. */
   override async alarm(): Promise<void> {
     if (!this.load()) return;
+    this.inAlarm = true;
+    try {
+      await this.work();
+    } catch (err) {
+      console.error(JSON.stringify({ msg: "alarm failed", job: this.load()?.id, error: String(err) }));
+    } finally {
+      this.inAlarm = false;
+      await this.keepArmed();
+    }
+  }
+
+  private async work(): Promise<void> {
     const cfg = readConfig(this.env);
     const outbound = pLimit(OUTBOUND);
     // Webhook attempts run beside the job's work, within the same connection budget.
@@ -270,6 +318,16 @@ export class JobObject extends DurableObject<Env> {
     if (next !== null) await this.armAt(next);
   }
 
+  /** A job with work left (or a message to send) never ends up without an alarm. */
+  private async keepArmed(): Promise<void> {
+    const s = this.load();
+    if (!s) return;
+    const wantsMore = s.status === "queued" || s.status === "processing" || s.pendingEvent !== null;
+    if (!wantsMore && this.outbox.nextDue() === null) return;
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Date.now() + ALARM_RESCUE_MS);
+  }
+
   /** Moves the job on: starts it when due, or runs it for a while. */
   private async advance(cfg: Config, outbound: LimitFunction): Promise<void> {
     let s = this.load();
@@ -278,9 +336,15 @@ export class JobObject extends DurableObject<Env> {
     if (s.status === "queued") {
       if (s.startAt && s.startAt > Date.now()) return this.armAt(s.startAt);
       // The account runs a limited number of jobs at once; the others wait queued.
-      if (!(await outbound(() => this.account(s!).acquireRun(s!.id, cfg.maxRunningJobs)))) {
-        return this.armAt(Date.now() + SLOT_RETRY_MS);
-      }
+      const slot = await outbound(async () => {
+        this.faults.trip("account_call");
+        return this.account(s!).acquireRun(s!.id, cfg.maxRunningJobs);
+      }).catch((err: unknown) => {
+        // The account object failed: not a verdict on the job, it asks again.
+        console.error(JSON.stringify({ msg: "slot request failed", job: s!.id, error: String(err) }));
+        return false;
+      });
+      if (!slot) return this.armAt(Date.now() + SLOT_RETRY_MS);
       const current = this.load();
       if (current?.status !== "queued") return this.releaseSlot(s);
       s = this.apply(current, "start", { startedAt: current.startedAt ?? Date.now() });
@@ -288,7 +352,13 @@ export class JobObject extends DurableObject<Env> {
     }
     if (s.status !== "processing") return;
     try {
-      await outbound(() => this.account(s!).renewRun(s!.id));
+      // Losing a renewal costs nothing until the lease runs out; the job goes on.
+      await outbound(async () => {
+        this.faults.trip("account_call");
+        await this.account(s!).renewRun(s!.id);
+      }).catch((err: unknown) => {
+        console.error(JSON.stringify({ msg: "slot renewal failed", job: s!.id, error: String(err) }));
+      });
       // Addresses a host should long have answered are handed out again.
       this.store.recall(Date.now() - cfg.greylistDeadlineMs - LOST_AFTER_MS);
       const run = this.newRun(cfg, outbound);
@@ -300,7 +370,8 @@ export class JobObject extends DurableObject<Env> {
       if (after && after.failures > 0) this.save({ ...after, failures: 0 });
       if (end === "finished") await this.finish(outbound);
       else if (end === "more") await this.armAt(Date.now());
-      else if (end === "waiting") await this.armAt(Date.now() + WATCHDOG_MS);
+      else if (end === "waiting")
+        await this.armAt(Math.min(Date.now() + WATCHDOG_MS, this.store.nextDeferred() ?? Infinity));
     } catch (err) {
       await this.recordFailure(err);
     }
@@ -308,11 +379,14 @@ export class JobObject extends DurableObject<Env> {
 
   private newRun(cfg: Config, outbound: LimitFunction): JobRun {
     const s = this.load()!;
+    // Tests and chaos runs take the resolver away to see how an outage ends.
+    const offline = this.faults.pending("resolver_offline");
     const resolver = new DnsResolver({
-      dohUrl: cfg.dohUrl,
+      dohUrl: offline ? OFFLINE_DOH_URL : cfg.dohUrl,
       timeoutMs: cfg.dnsTimeoutMs,
-      sharedCache: cacheApiDnsCache(caches.default),
+      sharedCache: offline ? undefined : cacheApiDnsCache(caches.default),
       limiter: outbound,
+      breaker: offline ? this.offlineBreaker : resolverBreaker,
     });
     return new JobRun({
       store: this.store,
@@ -324,9 +398,16 @@ export class JobObject extends DurableObject<Env> {
         jobId: s.id,
         store: this.store,
         resolve: (domain) => resolver.resolve(domain),
-        enqueue: async (host, recipients) => {
-          await outbound(() => this.env.MX.get(this.env.MX.idFromName(host)).enqueue(recipients));
-        },
+        enqueue: (host, recipients) =>
+          outbound(async () => {
+            // A cancel or pause may have come while this call waited for a connection.
+            if (this.load()?.status !== "processing") return false;
+            this.faults.trip("host_call");
+            await this.env.MX.get(this.env.MX.idFromName(host)).enqueue(recipients);
+            return true;
+          }),
+        epoch: s.epoch ?? 0,
+        dnsRetryDeadlineMs: cfg.dnsRetryDeadlineMs,
         smtp: cfg.smtpMode !== "off",
         deadlineMs: cfg.greylistDeadlineMs,
         atomically: (fn) => this.ctx.storage.transactionSync(fn),
@@ -357,6 +438,7 @@ export class JobObject extends DurableObject<Env> {
         await writeResults(db, s.id, rows.slice(0, rows.length >> 1), totals);
         this.faults.trip("mid_write");
       }
+      await this.faults.hold("d1_hang");
       await writeResults(db, s.id, rows, totals);
       this.faults.trip("after_write");
       this.ctx.storage.transactionSync(() => {
@@ -365,6 +447,9 @@ export class JobObject extends DurableObject<Env> {
         this.samples.add(Date.now(), totals.processed);
         this.tallies.add(rows);
       });
+      // Landed after a pause or cancel had copied the counts: copy them again.
+      const after = this.load()!;
+      if (after.status !== "processing") await this.mirror(after);
     };
     this.inflight = commit();
     try {
@@ -373,7 +458,8 @@ export class JobObject extends DurableObject<Env> {
       this.inflight = null;
     }
     await announceProgress(this.events());
-    return Math.ceil(rows.length / 11) + 1;
+    // The closed-job guard, the row inserts (11 rows per statement) and the totals.
+    return Math.ceil(rows.length / 11) + 2;
   }
 
   private async finish(outbound: LimitFunction): Promise<void> {
@@ -389,11 +475,17 @@ export class JobObject extends DurableObject<Env> {
     const cfg = readConfig(this.env);
     const s = this.load();
     if (!s) return;
+    if (s.status !== "processing") {
+      // Stopped meanwhile: a write that reached D1 after the cancel was refused there, as it should be.
+      console.log(
+        JSON.stringify({ msg: "run ended by a stop", job: s.id, status: s.status, error: String(err) }),
+      );
+      return;
+    }
     const failures = s.failures + 1;
     console.error(
       JSON.stringify({ msg: "batch failed", job: s.id, account: s.accountId, failures, error: String(err) }),
     );
-    if (s.status !== "processing") return;
     if (failures < cfg.maxAlarmFailures) {
       this.save({ ...s, failures });
       await this.armAt(Date.now() + cfg.alarmRetryBaseMs * 2 ** failures);
@@ -421,39 +513,50 @@ export class JobObject extends DurableObject<Env> {
     const wasStarted = s.startedAt !== null;
     const now = Date.now();
     if (event === "resume") {
-      // A job paused before it ever started goes back to waiting for its start.
-      this.save({ ...s, status: s.startedAt === null ? "queued" : t.status });
+      // A job paused before it ever started goes back to waiting for its start. A new run (epoch) begins.
+      this.save({ ...s, status: s.startedAt === null ? "queued" : t.status, epoch: (s.epoch ?? 0) + 1 });
       await this.armAt(Math.max(now, s.startAt ?? now));
     } else {
-      this.save({
+      const stopped = this.save({
         ...s,
         status: t.status,
         finishedAt: event === "cancel" ? now : s.finishedAt,
         pendingEvent: terminalEventType(t.status) ?? s.pendingEvent,
       });
-      await this.recallFromHosts();
+      // The status reaches D1 first: a results write that lands after it is refused there.
+      const mirrored = this.mirror(stopped);
+      await this.recallFromHosts(event === "pause");
       // Paused: what the hosts held goes out again on resume.
       if (event === "pause") this.store.recall();
-      await this.settle();
+      await withinMs(Promise.all([mirrored, this.settle()]), CONTROL_WAIT_MS);
     }
     const after = this.load()!;
-    await this.mirror(after);
+    if (event === "resume") await withinMs(this.mirror(after), CONTROL_WAIT_MS);
     if (isTerminal(after.status)) {
-      await this.releaseSlot(after);
-      await flushEvents(this.events());
+      await withinMs(this.releaseSlot(after), CONTROL_WAIT_MS);
+      // Webhook messages are queued by the alarm: they read D1, which must not hold the answer.
+      await this.armAt(Date.now());
     }
     return {
       ok: true,
-      job: this.snapshot()!,
+      job: this.view()!,
       canceled: event === "cancel" ? after.total - after.counts.processed : 0,
       wasStarted,
     };
   }
 
-  /** Tells every host holding this job's addresses to drop them; no new RCPT for the job follows. */
-  private async recallFromHosts(): Promise<void> {
+  /**
+   * Tells every host holding this job's addresses to drop them; no new RCPT
+   * for the job follows. A pause keeps what the hosts already answered.
+   */
+  private async recallFromHosts(keepAnswers: boolean): Promise<void> {
     const s = this.load();
-    if (s) await dropAcross(this.env, s.id, this.store.hostsInUse());
+    if (!s) return;
+    const answers = await dropAcross(this.env, s.id, this.store.hostsInUse(), {
+      epoch: s.epoch ?? 0,
+      keepAnswers,
+    });
+    if (answers.length) this.keepAnswers(s, answers);
   }
 
   /** Waits for a D1 write under way to land (or fail) entirely. */
@@ -469,7 +572,7 @@ export class JobObject extends DurableObject<Env> {
   // ── Storage, mirror, account ─────────────────────────────────────────
 
   private async storeNew(init: JobInit): Promise<JobSnapshot> {
-    if (this.load()) return this.snapshot()!;
+    if (this.load()) return this.view()!;
     const now = Date.now();
     // List the job in D1 first: if that fails, nothing was stored here either.
     await insertJob(openDb(this.env.DB), {
@@ -482,7 +585,7 @@ export class JobObject extends DurableObject<Env> {
       inputColumns: init.inputColumns ? JSON.stringify(init.inputColumns) : null,
       createdAt: now,
     });
-    if (this.load()) return this.snapshot()!;
+    if (this.load()) return this.view()!;
     const state: JobState = {
       id: init.id,
       accountId: init.accountId,
@@ -508,7 +611,7 @@ export class JobObject extends DurableObject<Env> {
       this.save(state);
     });
     await this.ctx.storage.setAlarm(Math.max(now, state.startAt ?? now));
-    return this.snapshot()!;
+    return this.view()!;
   }
 
   private async mirror(s: JobState): Promise<void> {
@@ -565,7 +668,23 @@ export class JobObject extends DurableObject<Env> {
     return this.store.loadState<JobState>();
   }
 
-  private save(state: JobState): void {
+  private save(state: JobState): JobState {
     this.store.saveState(state);
+    return state;
   }
+}
+
+/** Nothing answers DoH here: the discard port on loopback refuses every connection. */
+const OFFLINE_DOH_URL = "http://127.0.0.1:9/dns-query";
+
+/** Waits for `work` at most `ms`; it goes on in the background past that. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    work.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -53,8 +53,9 @@ export class JobRun {
     for (;;) {
       if (this.deps.status() !== "processing") return "stopped";
       const answered = store.count(Stage.Answered);
-      const waiting = store.any(Stage.Waiting);
       const now = Date.now();
+      // Deferred addresses (our infrastructure failed them) are waiting but not due yet.
+      const waiting = store.anyDue(now);
       if (queries >= QUERY_BUDGET) return "more";
       // Handing out comes first: every host should have its whole share as early as
       // possible. Answers wait in this object's SQLite, never in memory.
@@ -72,7 +73,8 @@ export class JobRun {
         lastRecord = Date.now();
         continue;
       }
-      if (!waiting && answered === 0 && !store.any(Stage.AtHost)) return "finished";
+      if (!waiting && answered === 0 && !store.any(Stage.AtHost) && !store.any(Stage.Waiting))
+        return "finished";
       if (now >= until) return waiting || answered > 0 ? "more" : "waiting";
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, IDLE_TICK_MS);

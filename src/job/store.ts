@@ -13,6 +13,10 @@ export type Stage = (typeof Stage)[keyof typeof Stage];
 export type WaitingAddress = {
   position: number;
   email: string;
+  /** When our own infrastructure first failed this address (it was deferred), or null. */
+  deferredSince: number | null;
+  /** How often it was deferred: the next wait doubles with each. */
+  deferrals: number;
 };
 
 export interface AnsweredRow {
@@ -45,6 +49,12 @@ export class JobStore {
       this.sql.exec("ALTER TABLE input ADD COLUMN host TEXT");
       this.sql.exec("ALTER TABLE input ADD COLUMN sent_at INTEGER");
     }
+    // A waiting address our infrastructure failed is not due again before due_at.
+    if (!columns.some((c) => c.name === "due_at")) {
+      this.sql.exec("ALTER TABLE input ADD COLUMN due_at INTEGER");
+      this.sql.exec("ALTER TABLE input ADD COLUMN deferred_since INTEGER");
+      this.sql.exec("ALTER TABLE input ADD COLUMN deferrals INTEGER NOT NULL DEFAULT 0");
+    }
   }
 
   loadState<T>(): T | null {
@@ -70,13 +80,44 @@ export class JobStore {
     }
   }
 
-  waiting(limit: number): WaitingAddress[] {
+  /** Waiting addresses that are due (not deferred past `now`). */
+  waiting(limit: number, now = Date.now()): WaitingAddress[] {
     return this.sql
       .exec<WaitingAddress>(
-        "SELECT position, email FROM input WHERE done = 0 ORDER BY position LIMIT ?",
+        `SELECT position, email, deferred_since AS deferredSince, deferrals FROM input
+         WHERE done = 0 AND (due_at IS NULL OR due_at <= ?) ORDER BY position LIMIT ?`,
+        now,
         limit,
       )
       .toArray();
+  }
+
+  anyDue(now: number): boolean {
+    return (
+      this.sql
+        .exec("SELECT 1 FROM input WHERE done = 0 AND (due_at IS NULL OR due_at <= ?) LIMIT 1", now)
+        .toArray().length > 0
+    );
+  }
+
+  /** When the first deferred address falls due again; null when none waits. */
+  nextDeferred(): number | null {
+    return this.sql
+      .exec<{ t: number | null }>("SELECT MIN(due_at) AS t FROM input WHERE done = 0 AND due_at IS NOT NULL")
+      .one().t;
+  }
+
+  /** Our own infrastructure failed these: they wait until `dueAt` and count one more deferral. */
+  defer(positions: readonly number[], dueAt: number, now: number): void {
+    for (const part of chunk(positions, rowsPerStatement(1) - 2)) {
+      this.sql.exec(
+        `UPDATE input SET done = 0, host = NULL, due_at = ?, deferred_since = COALESCE(deferred_since, ?),
+         deferrals = deferrals + 1 WHERE done IN (0, 2) AND position IN ${tuples(part.length, 1)}`,
+        dueAt,
+        now,
+        ...part,
+      );
+    }
   }
 
   address(position: number): { email: string; extra: string | null; stage: Stage } | null {
@@ -89,10 +130,11 @@ export class JobStore {
     return row ? { email: row.email, extra: row.extra, stage: row.done as Stage } : null;
   }
 
+  /** Marked before the call that hands them over, so a cancel during the call reaches that host. */
   sentToHost(positions: readonly number[], host: string, now: number): void {
     for (const part of chunk(positions, rowsPerStatement(1) - 2)) {
       this.sql.exec(
-        `UPDATE input SET done = 2, host = ?, sent_at = ? WHERE done = 0 AND position IN ${tuples(part.length, 1)}`,
+        `UPDATE input SET done = 2, host = ?, sent_at = ?, due_at = NULL WHERE done = 0 AND position IN ${tuples(part.length, 1)}`,
         host,
         now,
         ...part,

@@ -36,6 +36,15 @@ export class AnswerOutbox {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM answer").one().n;
   }
 
+  /** Every stored answer of a job, removed from here: the caller hands them over itself. */
+  take(job: string): HostAnswer[] {
+    const rows = this.sql
+      .exec<{ position: number; smtp: string }>("SELECT position, smtp FROM answer WHERE job = ?", job)
+      .toArray();
+    this.dropJob(job);
+    return rows.map((r) => ({ position: r.position, smtp: JSON.parse(r.smtp) as SmtpResult }));
+  }
+
   dropJob(job: string): void {
     this.sql.exec("DELETE FROM answer WHERE job = ?", job);
   }

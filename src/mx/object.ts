@@ -10,13 +10,14 @@ import { readConfig, readHostConfig, readSmtpConfig } from "../config";
 import { jobStub } from "../job/stub";
 import { ANSWERS_SCHEMA, AnswerOutbox } from "./answers";
 import { CATCH_ALL_SCHEMA, CatchAllBook } from "./catch-all";
+import { DROPPED_SCHEMA, DroppedJobs } from "./dropped";
 import { type HostHealth, newHealth } from "./health";
 import { compareIps, hostKey } from "./key";
 import { profileFor } from "./profiles";
-import type { HostRecipient } from "./protocol";
+import type { HostAnswer, HostRecipient } from "./protocol";
 import { type JobWaits, QUEUE_SCHEMA, RecipientQueue } from "./queue";
-import { dropAcross } from "./recall";
-import { HostScheduler } from "./scheduler";
+import { type DropOptions, dropAcross } from "./recall";
+import { HostScheduler, type InfraState } from "./scheduler";
 import { directSessions, relaySessions } from "./transport";
 
 export type HostWaits = JobWaits & {
@@ -46,45 +47,65 @@ export class MxObject extends DurableObject<Env> {
   private readonly queue: RecipientQueue;
   private readonly catchAll: CatchAllBook;
   private readonly outbox: AnswerOutbox;
+  private readonly dropped: DroppedJobs;
   /** The loop working the queue right now, if any. */
   private running: HostScheduler | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(META_SCHEMA + QUEUE_SCHEMA + CATCH_ALL_SCHEMA + ANSWERS_SCHEMA);
+    this.sql.exec(META_SCHEMA + QUEUE_SCHEMA + CATCH_ALL_SCHEMA + ANSWERS_SCHEMA + DROPPED_SCHEMA);
     this.queue = new RecipientQueue(this.sql);
     this.catchAll = new CatchAllBook(this.sql);
     this.outbox = new AnswerOutbox(this.sql);
+    this.dropped = new DroppedJobs(this.sql);
   }
 
   // ── RPC: short calls only ────────────────────────────────────────────
 
-  /** Queues recipients and returns as soon as they are stored. A replayed call queues nothing twice. */
+  /**
+   * Queues recipients and returns as soon as they are stored. A replayed call
+   * queues nothing twice; recipients of a job run that was dropped here (an
+   * enqueue that lands after the cancel) are refused.
+   */
   async enqueue(items: HostRecipient[]): Promise<{ queued: number }> {
+    let wanted: HostRecipient[] = [];
     this.ctx.storage.transactionSync(() => {
-      this.queue.add(items, Date.now());
-      this.learnNames(items);
+      wanted = this.dropped.wanted(items);
+      this.queue.add(wanted, Date.now());
+      this.learnNames(wanted);
     });
+    if (!wanted.length) return { queued: 0 };
     if (this.running) this.running.wake();
     else await this.armAt(Date.now());
-    return { queued: items.length };
+    return { queued: wanted.length };
   }
 
   /**
    * A job was canceled, paused or deleted: its recipients leave the queue,
    * and no new RCPT is sent for them. `others` are more hosts to tell.
    */
-  async drop(job: string, others: string[] = []): Promise<{ dropped: number }> {
+  async drop(
+    job: string,
+    others: string[] = [],
+    opts: DropOptions = { epoch: Number.MAX_SAFE_INTEGER, keepAnswers: false },
+  ): Promise<{ dropped: number; answers: HostAnswer[] }> {
     let dropped = 0;
+    let answers: HostAnswer[] = [];
+    let forwards: string[] = [];
+    // First the loop: answers it holds in memory reach the outbox (a pause keeps them).
+    this.running?.dropJob(job, opts.epoch, opts.keepAnswers);
     this.ctx.storage.transactionSync(() => {
+      this.dropped.remember(job, opts.epoch, Date.now());
       dropped = this.queue.dropJob(job);
-      this.outbox.dropJob(job);
+      if (opts.keepAnswers) answers = this.outbox.take(job);
+      else this.outbox.dropJob(job);
+      forwards = this.dropped.takeForwards(job);
     });
-    this.running?.dropJob(job);
-    // Other hosts of the job, handed to this one to pass on (see recall.ts).
-    if (others.length) await dropAcross(this.env, job, others);
-    return { dropped };
+    // Other hosts of the job, handed to this one to pass on (see recall.ts), and those it forwarded to.
+    const rest = [...new Set([...others, ...forwards])];
+    if (rest.length) answers.push(...(await dropAcross(this.env, job, rest, opts)));
+    return { dropped, answers };
   }
 
   /** What the object knows of its server, for operators and tests. */
@@ -149,6 +170,7 @@ export class MxObject extends DurableObject<Env> {
       outbound: (fn) => outbound(fn),
       greylistCeilingMs: host.greylistCeilingMs,
       backoffCeilingMs: host.backoffCeilingMs,
+      infra: { load: () => this.infraState(), save: (state) => this.setMeta("infra", state) },
     });
   }
 
@@ -156,6 +178,15 @@ export class MxObject extends DurableObject<Env> {
   private async forward(items: HostRecipient[], outbound: LimitFunction): Promise<void> {
     const byHost = new Map<string, HostRecipient[]>();
     for (const item of items) byHost.set(hostKey(item.mx), [...(byHost.get(hostKey(item.mx)) ?? []), item]);
+    // Remembered first: a drop that comes while the call is under way still reaches that host.
+    this.ctx.storage.transactionSync(() => {
+      for (const [key, group] of byHost)
+        this.dropped.forwarded(
+          group.map((r) => r.job),
+          key,
+          Date.now(),
+        );
+    });
     await Promise.all(
       [...byHost].map(([key, group]) =>
         outbound(() => this.env.MX.get(this.env.MX.idFromName(key)).enqueue(group)),
@@ -164,6 +195,10 @@ export class MxObject extends DurableObject<Env> {
   }
 
   // ── What the object knows ────────────────────────────────────────────
+
+  private infraState(): InfraState {
+    return this.meta<InfraState>("infra") ?? { failuresInRow: 0, pausedUntil: 0 };
+  }
 
   private health(): HostHealth {
     const saved = this.meta<HostHealth>("health");
@@ -213,7 +248,9 @@ export class MxObject extends DurableObject<Env> {
     const health = this.health();
     const paused = Math.max(health.backoffUntil, health.breakerUntil);
     if (!times.length) return null;
-    return Math.max(Math.min(...times), Math.min(paused, Math.min(...times) + 3_600_000));
+    // Our own infrastructure failed: nothing is tried before its pause is over.
+    const next = Math.max(Math.min(...times), this.infraState().pausedUntil);
+    return Math.max(next, Math.min(paused, next + 3_600_000));
   }
 
   private async armAt(at: number): Promise<void> {

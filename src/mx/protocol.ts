@@ -22,6 +22,12 @@ export interface HostRecipient {
   probeOnly: boolean;
   /** After this, "ask again later" becomes the final answer. */
   deadlineAt: number;
+  /**
+   * The job's run: it grows with every resume. A host told to drop a job
+   * refuses recipients of that run or an older one, so an enqueue that
+   * lands after the drop sends nothing.
+   */
+  epoch?: number;
 }
 
 /** A final SMTP answer for one input position of a job. */

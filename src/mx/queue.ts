@@ -20,6 +20,8 @@ export interface QueuedRecipient {
   breaks: number;
   /** The last non-final answer (greylisted, or accepted while held). */
   last: SmtpResult | null;
+  /** The job's run the recipient belongs to (see HostRecipient.epoch). */
+  epoch: number;
 }
 
 type Row = {
@@ -34,6 +36,7 @@ type Row = {
   attempts: number;
   breaks: number;
   last: string | null;
+  epoch: number;
 };
 
 export const QUEUE_SCHEMA = `
@@ -45,6 +48,7 @@ export const QUEUE_SCHEMA = `
     -- 1 while waiting for the domain's catch-all answer
     held INTEGER NOT NULL DEFAULT 0,
     last TEXT,
+    epoch INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (job, position)
   );
   CREATE INDEX IF NOT EXISTS rcpt_due ON rcpt (held, due_at);
@@ -52,12 +56,19 @@ export const QUEUE_SCHEMA = `
   CREATE INDEX IF NOT EXISTS rcpt_deadline ON rcpt (held, deadline_at);
 `;
 
-const COLUMNS = 9;
+const COLUMNS = 10;
+const SELECTED =
+  "job, position, address, domain, mx_name, fallback, probe_only, deadline_at, attempts, breaks, last, epoch";
 
 export const queueKey = (r: { job: string; position: number }) => `${r.job}#${r.position}`;
 
 export class RecipientQueue {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly sql: SqlStorage) {
+    // Queues stored before recipients carried their job's epoch.
+    const columns = sql.exec<{ name: string }>("PRAGMA table_info(rcpt)").toArray();
+    if (!columns.some((c) => c.name === "epoch"))
+      sql.exec("ALTER TABLE rcpt ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0");
+  }
 
   /** Stores new recipients; one already queued (a replayed call) is left as it is. */
   add(items: readonly HostRecipient[], now: number): void {
@@ -72,9 +83,10 @@ export class RecipientQueue {
         r.probeOnly ? 1 : 0,
         r.deadlineAt,
         now,
+        r.epoch ?? 0,
       ]);
       this.sql.exec(
-        `INSERT OR IGNORE INTO rcpt (job, position, address, domain, mx_name, fallback, probe_only, deadline_at, due_at)
+        `INSERT OR IGNORE INTO rcpt (job, position, address, domain, mx_name, fallback, probe_only, deadline_at, due_at, epoch)
          VALUES ${tuples(COLUMNS, part.length)}`,
         ...params,
       );
@@ -95,7 +107,7 @@ export class RecipientQueue {
     const lanes = jobs.map(({ job }) =>
       this.sql
         .exec<Row>(
-          `SELECT job, position, address, domain, mx_name, fallback, probe_only, deadline_at, attempts, breaks, last
+          `SELECT ${SELECTED}
            FROM rcpt WHERE job = ? AND held = 0 AND due_at <= ? ORDER BY due_at, position LIMIT ?`,
           job,
           now,
@@ -118,7 +130,7 @@ export class RecipientQueue {
   waiting(busy: ReadonlySet<string>): QueuedRecipient[] {
     return this.sql
       .exec<Row>(
-        `SELECT job, position, address, domain, mx_name, fallback, probe_only, deadline_at, attempts, breaks, last
+        `SELECT ${SELECTED}
          FROM rcpt WHERE held = 0`,
       )
       .toArray()
@@ -130,7 +142,7 @@ export class RecipientQueue {
   held(domain: string): QueuedRecipient[] {
     return this.sql
       .exec<Row>(
-        `SELECT job, position, address, domain, mx_name, fallback, probe_only, deadline_at, attempts, breaks, last
+        `SELECT ${SELECTED}
          FROM rcpt WHERE domain = ? AND held = 1`,
         domain,
       )
@@ -142,7 +154,7 @@ export class RecipientQueue {
   heldPastDeadline(now: number): QueuedRecipient[] {
     return this.sql
       .exec<Row>(
-        `SELECT job, position, address, domain, mx_name, fallback, probe_only, deadline_at, attempts, breaks, last
+        `SELECT ${SELECTED}
          FROM rcpt WHERE held = 1 AND deadline_at <= ?`,
         now,
       )
@@ -269,5 +281,6 @@ function fromRow(row: Row): QueuedRecipient {
     attempts: row.attempts,
     breaks: row.breaks,
     last: row.last ? (JSON.parse(row.last) as SmtpResult) : null,
+    epoch: row.epoch,
   };
 }

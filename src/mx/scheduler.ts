@@ -43,13 +43,21 @@ export interface SchedulerDeps {
   outbound<T>(fn: () => Promise<T>): Promise<T>;
   greylistCeilingMs: number;
   backoffCeilingMs: number;
+  /** Our infrastructure's failures in a row and the pause they set, kept across runs. */
+  infra?: { load(): InfraState; save(s: InfraState): void };
+}
+
+export interface InfraState {
+  failuresInRow: number;
+  pausedUntil: number;
 }
 
 /** Answers wait at most this long before they are handed back to their jobs. */
 const REPORT_EVERY_MS = 250;
 const REPORT_AT = 200;
-/** After our own infrastructure failed (the prober, a call), wait this long before trying again. */
+/** After our own infrastructure failed (the prober, a call), wait this long before trying again; it doubles. */
 const INFRA_PAUSE_MS = 2000;
+const INFRA_PAUSE_CEILING_MS = 60_000;
 /** A recipient whose session broke this many times is answered with the error. */
 const MAX_BREAKS = 2;
 const IDLE_TICK_MS = 250;
@@ -74,10 +82,14 @@ export class HostScheduler {
   /** Catch-all probes in flight: probe address → domain. */
   private readonly probes = new Map<string, string>();
   private readonly sessions = new Set<{ addresses: Set<string>; abort: AbortController }>();
+  /** Jobs told to stop, with the last run (epoch) that stopped: their recipients are not sent. */
+  private readonly stopped = new Map<string, number>();
   private greeted = false;
   /** The run's time is up: sessions finish what they hold and do not wait for more. */
   private stopping = false;
   private infraPauseUntil = 0;
+  /** Our infrastructure failed this many sessions in a row: the pause grows with it. */
+  private infraFailures = 0;
   private lastReport = 0;
   private reporting: Promise<void> | null = null;
   private wakeUp: () => void = () => {};
@@ -99,6 +111,11 @@ export class HostScheduler {
 
   constructor(private readonly deps: SchedulerDeps) {
     this.health = deps.health.load();
+    const infra = deps.infra?.load();
+    if (infra) {
+      this.infraFailures = infra.failuresInRow;
+      this.infraPauseUntil = infra.pausedUntil;
+    }
   }
 
   /** Works the queue until it is idle or `until` passes; returns when every session has ended. */
@@ -139,20 +156,37 @@ export class HostScheduler {
     for (const resume of this.lingering.splice(0)) resume();
   }
 
-  /** A job was canceled, paused or deleted: none of its recipients is asked again. */
-  dropJob(job: string): void {
+  /**
+   * A job was canceled, paused or deleted: none of its recipients up to
+   * `epoch` is asked again. A cancel forgets what it had; a pause keeps the
+   * answers it has (they are stored now) and those of RCPTs on the wire.
+   */
+  dropJob(job: string, epoch = Number.MAX_SAFE_INTEGER, keepAnswers = false): void {
+    const ended = (r: QueuedRecipient) => r.job === job && r.epoch <= epoch;
+    if (keepAnswers) this.flushFinals();
+    else this.finals = this.finals.filter(({ row }) => !ended(row));
+    this.stopped.set(job, Math.max(epoch, this.stopped.get(job) ?? -1));
+    const onTheWire = new Set<string>();
+    if (keepAnswers) for (const s of this.sessions) for (const a of s.addresses) onTheWire.add(a);
     for (const [address, rows] of this.working) {
-      const kept = rows.filter((r) => r.job !== job);
-      for (const r of rows) if (r.job === job) this.busy.delete(queueKey(r));
+      // Kept while a session holds it: its answer, if one comes, still counts; it is never sent again.
+      if (onTheWire.has(address)) continue;
+      const kept = rows.filter((r) => !ended(r));
+      for (const r of rows) if (ended(r)) this.busy.delete(queueKey(r));
       if (kept.length) this.working.set(address, kept);
       else this.working.delete(address);
     }
-    this.ready = this.ready.filter((a) => this.working.has(a) || this.probes.has(a));
-    this.finals = this.finals.filter(({ row }) => row.job !== job);
-    // Relayed sessions run on the prober: stop the ones that carry the job's addresses.
+    this.ready = this.ready.filter((a) => this.live(a));
+    // Relayed sessions run on the prober: stop the ones that carry only stopped addresses.
     for (const s of this.sessions) {
-      if ([...s.addresses].some((a) => !this.working.has(a) && !this.probes.has(a))) s.abort.abort();
+      if ([...s.addresses].some((a) => !this.live(a))) s.abort.abort();
     }
+  }
+
+  /** Whether an address may still be sent: a probe, or wanted by a job that goes on. */
+  private live(address: string): boolean {
+    if (this.probes.has(address)) return true;
+    return (this.working.get(address) ?? []).some((r) => r.epoch > (this.stopped.get(r.job) ?? -1));
   }
 
   // ── Sessions ─────────────────────────────────────────────────────────
@@ -181,12 +215,12 @@ export class HostScheduler {
         session.addresses.delete(address);
         this.onAnswer(address, status, reply);
       },
-      live: (address: string) => this.working.has(address) || this.probes.has(address),
+      live: (address: string) => this.live(address),
     };
     this.deps
       .outbound(() => this.deps.runSession(plan, session.abort.signal))
       .then((end) => this.onSessionEnd(end, session.addresses))
-      .catch((err) => this.onInfraFailure(err, session.addresses))
+      .catch((err) => this.onInfraFailure(err, session.addresses, session.abort.signal.aborted))
       .finally(() => {
         this.sessions.delete(session);
         this.wakeUp();
@@ -252,10 +286,15 @@ export class HostScheduler {
     return this.fill(1, now);
   }
 
-  /** Puts what is taken but not sent back: it stays queued in SQLite for the next run. */
-  private releaseReady(): void {
+  /** Puts what is taken but not sent back: it stays queued in SQLite for the next run (not before `dueAt`). */
+  private releaseReady(dueAt?: number): void {
     for (const address of this.ready) {
-      for (const r of this.working.get(address) ?? []) this.busy.delete(queueKey(r));
+      const rows = this.working.get(address) ?? [];
+      if (dueAt !== undefined && rows.length)
+        this.deps.atomically(() => {
+          for (const r of rows) this.deps.queue.retryAt(r, dueAt, r.last);
+        });
+      for (const r of rows) this.busy.delete(queueKey(r));
       this.working.delete(address);
       this.probes.delete(address);
       this.busy.delete(address);
@@ -400,6 +439,10 @@ export class HostScheduler {
 
   private onSessionEnd(end: SessionEnd, handed: Set<string>): void {
     const now = Date.now();
+    if (this.infraFailures > 0) {
+      this.infraFailures = 0;
+      this.deps.infra?.save({ failuresInRow: 0, pausedUntil: 0 });
+    }
     let health = this.health;
     const others = this.sessions.size - 1;
     const unanswered = [...new Set([...end.unanswered, ...handed])];
@@ -447,17 +490,47 @@ export class HostScheduler {
     this.deps.health.save(health);
   }
 
-  /** Our side failed (the prober, a call): not the server's fault, not a verdict. Everything goes back. */
-  private onInfraFailure(err: unknown, handed: Set<string>): void {
-    console.error(JSON.stringify({ msg: "session failed", error: String(err) }));
-    this.infraPauseUntil = Date.now() + INFRA_PAUSE_MS;
-    this.requeue([...handed]);
-    this.releaseReady();
+  /**
+   * Our side failed (the prober, a call): not the server's fault, not a
+   * verdict. Everything goes back and is tried again after a growing pause;
+   * only a recipient past its deadline is answered, saying the prober failed.
+   */
+  private onInfraFailure(err: unknown, handed: Set<string>, aborted: boolean): void {
+    // A session we stopped ourselves (a cancel) failed nothing.
+    if (aborted) {
+      this.requeue([...handed]);
+      return;
+    }
+    const now = Date.now();
+    this.infraFailures++;
+    const pause = Math.min(INFRA_PAUSE_CEILING_MS, INFRA_PAUSE_MS * 2 ** (this.infraFailures - 1));
+    console.error(
+      JSON.stringify({
+        msg: "session failed",
+        error: String(err),
+        failuresInRow: this.infraFailures,
+        pauseMs: pause,
+      }),
+    );
+    this.infraPauseUntil = now + pause;
+    this.deps.infra?.save({ failuresInRow: this.infraFailures, pausedUntil: this.infraPauseUntil });
+    const late = [...handed].filter(
+      (a) => !this.probes.has(a) && (this.working.get(a) ?? []).every((r) => r.deadlineAt <= now),
+    );
+    if (late.length) this.answerAll(late, "prober_unavailable", null, now);
+    // The rest wait in the queue until the pause is over (a later run picks them up then).
+    this.requeue([...handed].filter((a) => !late.includes(a)));
+    this.releaseReady(this.infraPauseUntil);
   }
 
-  /** Unanswered addresses go to the front, to be sent by the next session. */
+  /** Unanswered addresses go to the front, to be sent by the next session; those of stopped jobs leave. */
   private requeue(addresses: string[]): void {
-    const live = addresses.filter((a) => this.working.has(a) || this.probes.has(a));
+    for (const a of addresses) {
+      if (this.live(a) || !this.working.has(a)) continue;
+      for (const r of this.working.get(a) ?? []) this.busy.delete(queueKey(r));
+      this.working.delete(a);
+    }
+    const live = addresses.filter((a) => this.live(a));
     this.ready = [...live, ...this.ready.filter((a) => !live.includes(a))];
   }
 
@@ -557,6 +630,7 @@ function nextExchanger(r: QueuedRecipient): HostRecipient {
     fallback,
     probeOnly: r.probeOnly,
     deadlineAt: r.deadlineAt,
+    epoch: r.epoch,
   };
 }
 

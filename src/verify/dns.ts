@@ -1,11 +1,14 @@
 // MX resolution over DNS-over-HTTPS (RFC 8484). Workers have no DNS socket,
 // so every lookup is a wire-format query sent over fetch() to a resolver URL.
-// Transport failures, SERVFAIL and garbage all end as status "error": an
-// unknown answer must never read as "this domain does not exist".
+// SERVFAIL and garbage end as status "error", a resolver we could not reach
+// (network, timeout, HTTP error) as "unavailable": an unknown answer must
+// never read as "this domain does not exist", and our own outage must never
+// read as the domain's fault.
 
 import { Buffer } from "node:buffer";
 import * as dnsPacket from "dns-packet";
 import pLimit from "p-limit";
+import type { ResolverBreaker } from "./resolver-breaker";
 import type { DnsResult, MxHost } from "./types";
 
 /** DoH requests in flight at once: a Worker invocation may hold 6 connections. */
@@ -56,6 +59,8 @@ interface QueryContext {
   method: "GET" | "POST";
   limit: QueryLimiter;
   hostCache?: Map<string, Promise<HostAddresses>>;
+  /** Set when a query failed because the resolver could not be reached. */
+  unreachable?: boolean;
 }
 
 /** Resolves a domain (A-label, lower case) to its mail exchangers and their addresses. */
@@ -63,7 +68,12 @@ export async function resolveMailHosts(domain: string, opts: ResolveOptions): Pr
   const ctx = queryContext(opts);
   const name = normalizeName(domain);
   if (!name) return errorResult("empty domain name");
+  const result = await resolveName(name, ctx);
+  // Any failure to reach the resolver makes an unknown answer ours, not the domain's.
+  return result.status === "error" && ctx.unreachable ? { ...result, status: "unavailable" } : result;
+}
 
+async function resolveName(name: string, ctx: QueryContext): Promise<DnsResult> {
   const mx = await lookup(name, "MX", ctx);
   switch (mx.kind) {
     case "error":
@@ -156,10 +166,12 @@ interface HostAddresses {
   failed: boolean;
   /** Why there are no addresses, for the error text. */
   problem: string;
+  /** A lookup failed because the resolver could not be reached. */
+  unreachable: boolean;
 }
 
 /** An exchanger's addresses, looked up once per cache; a failed lookup is not kept. */
-function resolveExchanger(host: string, ctx: QueryContext): Promise<HostAddresses> {
+async function resolveExchanger(host: string, ctx: QueryContext): Promise<HostAddresses> {
   const cache = ctx.hostCache;
   if (!cache) return resolveHost(host, ctx);
   let pending = cache.get(host);
@@ -170,11 +182,16 @@ function resolveExchanger(host: string, ctx: QueryContext): Promise<HostAddresse
     });
     cache.set(host, pending);
   }
-  return pending;
+  const r = await pending;
+  if (r.unreachable) ctx.unreachable = true;
+  return r;
 }
 
-async function resolveHost(host: string, ctx: QueryContext): Promise<HostAddresses> {
+async function resolveHost(host: string, parent: QueryContext): Promise<HostAddresses> {
+  // Its own context: a cached answer tells every domain that shares it whether the resolver was reached.
+  const ctx: QueryContext = { ...parent, unreachable: false };
   const [a, aaaa] = await Promise.all([lookup(host, "A", ctx), lookup(host, "AAAA", ctx)]);
+  if (ctx.unreachable) parent.unreachable = true;
   const addresses: string[] = [];
   let ttl = Number.POSITIVE_INFINITY;
   for (const r of [a, aaaa]) {
@@ -184,7 +201,13 @@ async function resolveHost(host: string, ctx: QueryContext): Promise<HostAddress
   }
   const errors = [a, aaaa].flatMap((r) => (r.kind === "error" ? [r.error] : []));
   const problem = errors[0] ?? (a.kind === "nxdomain" ? "NXDOMAIN" : "no A/AAAA records");
-  return { addresses: [...new Set(addresses)], ttl, failed: errors.length > 0, problem };
+  return {
+    addresses: [...new Set(addresses)],
+    ttl,
+    failed: errors.length > 0,
+    problem,
+    unreachable: ctx.unreachable === true,
+  };
 }
 
 type LookupType = "MX" | "A" | "AAAA";
@@ -208,6 +231,7 @@ async function lookup(name: string, type: LookupType, ctx: QueryContext): Promis
     try {
       packet = await dohQuery(asked, type, ctx);
     } catch (err) {
+      if (err instanceof DohError && err.unreachable) ctx.unreachable = true;
       return { kind: "error", error: `${type} ${asked}: ${errorMessage(err)}` };
     }
     const rcode = (packet.flags ?? 0) & 0xf;
@@ -241,7 +265,15 @@ async function lookup(name: string, type: LookupType, ctx: QueryContext): Promis
   }
 }
 
-class DohError extends Error {}
+class DohError extends Error {
+  /** The resolver could not be reached or did not answer as one: our failure. */
+  constructor(
+    message: string,
+    readonly unreachable = false,
+  ) {
+    super(message);
+  }
+}
 
 async function dohQuery(name: string, type: LookupType, ctx: QueryContext): Promise<dnsPacket.DecodedPacket> {
   // ID 0 keeps GET answers HTTP-cacheable (RFC 8484 §4.1); HTTP pairs the answer with the question.
@@ -275,20 +307,20 @@ async function fetchMessage(query: Buffer, ctx: QueryContext, signal: AbortSigna
     const response = await ctx.fetcher(dohRequest(query, ctx), { signal });
     if (response.status !== 200) {
       await response.body?.cancel();
-      throw new DohError(`DoH server answered HTTP ${response.status}`);
+      throw new DohError(`DoH server answered HTTP ${response.status}`, true);
     }
     const contentType = response.headers.get("content-type") ?? "";
     if (!contentType.toLowerCase().startsWith(DNS_MESSAGE)) {
       await response.body?.cancel();
-      throw new DohError(`DoH server sent ${contentType || "no content type"}, not ${DNS_MESSAGE}`);
+      throw new DohError(`DoH server sent ${contentType || "no content type"}, not ${DNS_MESSAGE}`, true);
     }
     const body = await response.arrayBuffer();
     if (body.byteLength > MAX_MESSAGE_BYTES) throw new DohError("DoH answer larger than a DNS message");
     return body;
   } catch (err) {
     if (err instanceof DohError) throw err;
-    if (signal.aborted) throw new DohError(timeoutText);
-    throw new DohError(`DoH request failed: ${errorMessage(err)}`);
+    if (signal.aborted) throw new DohError(timeoutText, true);
+    throw new DohError(`DoH request failed: ${errorMessage(err)}`, true);
   }
 }
 
@@ -331,6 +363,10 @@ function errorResult(error: string): DnsResult {
   return { status: "error", hosts: [], ttl: MIN_TTL, error };
 }
 
+function unavailableResult(error: string): DnsResult {
+  return { status: "unavailable", hosts: [], ttl: MIN_TTL, error };
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -353,6 +389,8 @@ export interface DnsResolverOptions {
   maxParallelQueries?: number;
   /** Runs each DoH request: a caller's own limiter, shared with its other outgoing calls. */
   limiter?: QueryLimiter;
+  /** Fails lookups fast while the resolver cannot be reached; share one across runs. */
+  breaker?: ResolverBreaker;
 }
 
 /**
@@ -387,7 +425,8 @@ export class DnsResolver {
   private async lookUp(domain: string): Promise<DnsResult> {
     const cached = await this.opts.sharedCache?.get(domain).catch(() => null);
     if (cached) return this.remember(domain, cached);
-    const { dohUrl, timeoutMs, fetcher, method } = this.opts;
+    const { dohUrl, timeoutMs, fetcher, method, breaker } = this.opts;
+    if (breaker && !breaker.allows()) return unavailableResult("DoH resolver unreachable (circuit open)");
     const result = await resolveMailHosts(domain, {
       dohUrl,
       timeoutMs,
@@ -396,6 +435,12 @@ export class DnsResolver {
       limiter: this.limiter,
       hostCache: this.hostCache,
     });
+    if (result.status === "unavailable") {
+      // Our outage is asked again (after the caller's back-off), never remembered as the domain's answer.
+      breaker?.unreachable(result.error ?? "unreachable");
+      return result;
+    }
+    breaker?.reached();
     this.remember(domain, result);
     // A transient failure must not be served to other jobs; a failing cache must not fail the lookup.
     if (result.status !== "error") await this.opts.sharedCache?.put(domain, result).catch(() => {});

@@ -8,6 +8,19 @@ import type { SmtpConnect, SmtpConnection } from "./smtp";
 import { ReplyReader, SmtpIoError } from "./smtp-reply";
 
 const encoder = new TextEncoder();
+/** A write the peer does not take (a full window that never drains) fails after this. */
+const WRITE_TIMEOUT_MS = 10_000;
+/** Closing never waits longer than this: the socket is abandoned, not the session. */
+const CLOSE_TIMEOUT_MS = 2000;
+
+/** Rejects with `error` when `work` takes longer than `ms`. */
+function bounded<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 export const connectSocket: SmtpConnect = async (ip, port, timeoutMs) => {
   // An open connection of the invocation from connect until close (PLATFORM_LIMITS).
@@ -50,14 +63,19 @@ export const connectSocket: SmtpConnect = async (ip, port, timeoutMs) => {
   const connection: SmtpConnection = {
     async write(line) {
       try {
-        await writer.write(encoder.encode(`${line}\r\n`));
+        await bounded(
+          writer.write(encoder.encode(`${line}\r\n`)),
+          WRITE_TIMEOUT_MS,
+          () => new SmtpIoError("timeout", `write timed out after ${WRITE_TIMEOUT_MS} ms`),
+        );
       } catch (err) {
+        if (err instanceof SmtpIoError) throw err;
         throw new SmtpIoError("closed", `write failed: ${String(err)}`);
       }
     },
     readReply: (ms) => replies.read(ms),
     async close() {
-      await socket.close().catch(() => {});
+      await bounded(socket.close(), CLOSE_TIMEOUT_MS, () => new Error("close timed out")).catch(() => {});
     },
   };
   return connection;

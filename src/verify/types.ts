@@ -11,7 +11,10 @@ export type Reason =
   | "no_domain" // NXDOMAIN
   | "null_mx" // RFC 7505 "0 ." record: accepts no mail
   | "no_mx" // domain exists but has neither MX nor A/AAAA
-  | "dns_error" // SERVFAIL, timeout, malformed answer
+  | "dns_error" // SERVFAIL, malformed answer: the domain's DNS is broken
+  | "dns_unavailable" // our DoH resolver could not be reached until the deadline
+  | "prober_unavailable" // our SMTP prober failed until the deadline
+  | "mx_object_unavailable" // the host object of the domain's mail server failed until the deadline
   | "disposable"
   | "catch_all"
   | "catch_all_unknown" // accepted, but whether the domain accepts every address could not be learned
@@ -68,7 +71,8 @@ export type DnsStatus =
   | "null_mx"
   | "nxdomain"
   | "no_mail_host" // exists, no MX, no A/AAAA
-  | "error"; // SERVFAIL, timeout, bad answer: unknown, never undeliverable
+  | "error" // SERVFAIL, bad answer: unknown, never undeliverable
+  | "unavailable"; // the resolver could not be reached (network, timeout, HTTP error): our failure, not the domain's
 
 export interface DnsResult {
   status: DnsStatus;
@@ -89,7 +93,10 @@ export type MailboxStatus =
   | "rate_limited" // 421 or similar: back off this MX, try again later
   | "timeout"
   | "unreachable"
-  | "error";
+  | "error"
+  // Our own infrastructure failed until the deadline; nothing was learned of the mailbox.
+  | "prober_unavailable"
+  | "mx_object_unavailable";
 
 export interface SmtpReply {
   code: number;

@@ -18,6 +18,9 @@ const CLASS_OF: Record<Reason, ResultClass> = {
   mailbox_disabled: "undeliverable",
   // Never undeliverable: none of these says anything about the mailbox.
   dns_error: "unknown",
+  dns_unavailable: "unknown",
+  prober_unavailable: "unknown",
+  mx_object_unavailable: "unknown",
   blocked: "unknown",
   greylisted: "unknown",
   rate_limited: "unknown",
@@ -43,6 +46,9 @@ const BASE_SCORE: Record<Reason, number> = {
   smtp_unreachable: 30,
   smtp_error: 30,
   dns_error: 25,
+  dns_unavailable: 35,
+  prober_unavailable: 35,
+  mx_object_unavailable: 35,
   mailbox_disabled: 10,
   mailbox_not_found: 5,
   no_mx: 5,
@@ -66,6 +72,8 @@ const REASON_OF_REPLY: Record<Exclude<MailboxStatus, "exists">, Reason> = {
   timeout: "smtp_timeout",
   unreachable: "smtp_unreachable",
   error: "smtp_error",
+  prober_unavailable: "prober_unavailable",
+  mx_object_unavailable: "mx_object_unavailable",
 };
 
 export function verdict(checks: CheckResults): Verdict {
@@ -98,6 +106,8 @@ function reasonFor({ syntax, flags, dns, smtp, smtpDisabled }: CheckResults): Re
       return "no_mx";
     case "error":
       return "dns_error";
+    case "unavailable":
+      return "dns_unavailable";
     case "ok":
     case "implicit_mx":
       break;

@@ -156,25 +156,26 @@ describe("resolveMailHosts over the fixture zone", () => {
 });
 
 describe("resolveMailHosts when the resolver fails", () => {
-  const failures: [string, string, RegExp][] = [
-    ["nothing listens on the port", "http://127.0.0.1:9/dns-query", /request failed/],
-    ["the path does not exist (HTTP 404)", dohPath("/no-such-path"), /HTTP 404/],
-    ["the server answers REFUSED", dohPath("/refused/dns-query"), /REFUSED/],
-    ["the answer is not a DNS message", dohPath("/garbage/dns-query"), /malformed/],
+  // Unreachable (our outage) or a broken answer (the domain's problem): never nxdomain either way.
+  const failures: [string, string, "unavailable" | "error", RegExp][] = [
+    ["nothing listens on the port", "http://127.0.0.1:9/dns-query", "unavailable", /request failed/],
+    ["the path does not exist (HTTP 404)", dohPath("/no-such-path"), "unavailable", /HTTP 404/],
+    ["the server answers REFUSED", dohPath("/refused/dns-query"), "error", /REFUSED/],
+    ["the answer is not a DNS message", dohPath("/garbage/dns-query"), "error", /malformed/],
   ];
 
-  for (const [what, url, error] of failures) {
-    it(`reports an error, not nxdomain, when ${what}`, async () => {
+  for (const [what, url, status, error] of failures) {
+    it(`reports ${status}, not nxdomain, when ${what}`, async () => {
       const result = await resolve("normal.test", { dohUrl: url });
-      expect(result).toMatchObject({ status: "error", hosts: [] });
+      expect(result).toMatchObject({ status, hosts: [] });
       expect(result.error).toMatch(error);
     });
   }
 
-  it("times out a resolver that never answers", async () => {
+  it("times out a resolver that never answers, and says it could not be reached", async () => {
     const started = Date.now();
     const result = await resolve("normal.test", { dohUrl: dohPath("/stall/dns-query"), timeoutMs: 300 });
-    expect(result.status).toBe("error");
+    expect(result.status).toBe("unavailable");
     expect(result.error).toMatch(/timed out after 300 ms/);
     expect(Date.now() - started).toBeLessThan(5000);
   });
