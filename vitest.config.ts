@@ -54,12 +54,31 @@ type Inject = <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort"
 export default defineConfig({
   test: {
     projects: [
-      workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**", "test/browser/**"], () => ({})),
+      workerProject(
+        "worker",
+        ["test/**/*.test.ts"],
+        ["test/relay/**", "test/browser/**", "test/stack/**"],
+        () => ({}),
+      ),
       workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
         SMTP_MODE: "relay",
         PROBER_URL: `http://127.0.0.1:${inject("proberPort")}`,
         PROBER_SECRET: "test-prober-secret",
       })),
+      // From Node, against one `wrangler dev` over the fixture mail world: what a
+      // user's tools and the README's commands do with the running service.
+      {
+        test: {
+          name: "stack",
+          include: ["test/stack/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["./test/stack/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
       // Real headless Chromium against `wrangler dev`, from Node; skips itself without Chromium.
       {
         test: {

@@ -9,7 +9,7 @@ import { cp, mkdir, symlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const COPIED = ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"];
+const COPIED = ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json", "scripts", "bin"];
 
 /** The repository this script lives in. */
 export const repoDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -8,6 +8,7 @@ import {
   errorRefs,
   type Family,
   headerRef,
+  JOB_ID_PARAMETER,
   output,
   paramRef,
   RATE_LIMIT_HEADERS,
@@ -65,7 +66,9 @@ function keyed(family: Family, tag: string, { errors = [], responses = {}, ...sp
 /** Bodies carrying a body are also subject to the size limit and the content type. */
 const BODY_ERRORS: ErrorStatus[] = [400, 413, 415];
 
-const jobIdParam = paramRef("JobId");
+// Inline, not a $ref: hono-openapi adds a path parameter of its own for every
+// `{id}` it cannot see declared inline, and a $ref would then declare `id` twice.
+const jobIdParam = JOB_ID_PARAMETER;
 
 // ── /email-validations ─────────────────────────────────────────────────
 
