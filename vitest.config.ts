@@ -23,6 +23,8 @@ function workerProject(
             SMTP_CONNECT_TIMEOUT_MS: "1000",
             SMTP_REPLY_TIMEOUT_MS: "1500",
             DNS_TIMEOUT_MS: "2000",
+            // The fixture zone's domains end in .test (RFC 6761's name for testing).
+            RESOLVE_RESERVED: "test",
             MAX_BODY_BYTES: "4194304",
             RATE_LIMIT_PER_MINUTE: "300",
             ALLOW_FAULT_INJECTION: "true",

@@ -26,13 +26,14 @@ export function classesFor(filters: readonly string[]): string[] {
     .map(([r]) => r);
 }
 
-const MX_FAIL = new Set(["no_domain", "null_mx", "no_mx"]);
+const MX_FAIL = new Set(["no_domain", "null_mx", "no_mx", "reserved_domain"]);
 const MAILBOX_FAIL = new Set(["mailbox_not_found", "mailbox_disabled"]);
 const DESCRIPTION: Record<string, string> = {
   invalid_syntax: "invalid_syntax",
   no_domain: "invalid_mx",
   null_mx: "invalid_mx",
   no_mx: "invalid_mx",
+  reserved_domain: "invalid_mx",
   mailbox_not_found: "mailbox_not_found",
   mailbox_disabled: "mailbox_disabled",
   mailbox_full: "mailbox_full",

@@ -272,6 +272,7 @@ export class JobObject extends DurableObject<Env> {
       timeoutMs: cfg.dnsTimeoutMs,
       sharedCache: cacheApiDnsCache(caches.default),
       limiter: outbound,
+      resolveReserved: cfg.resolveReserved,
     });
     return new JobRun({
       store: this.store,

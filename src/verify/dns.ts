@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import * as dnsPacket from "dns-packet";
 import pLimit from "p-limit";
+import { answersAsReserved } from "./reserved";
 import type { DnsResult, MxHost } from "./types";
 
 /** DoH requests in flight at once: a Worker invocation may hold 6 connections. */
@@ -342,6 +343,8 @@ export interface DnsResolverOptions {
   maxParallelQueries?: number;
   /** Runs each DoH request: a caller's own limiter, shared with its other outgoing calls. */
   limiter?: QueryLimiter;
+  /** Reserved names (src/verify/reserved.ts) looked up like any other, e.g. ["test"] for a local test world. */
+  resolveReserved?: readonly string[];
 }
 
 /**
@@ -350,6 +353,9 @@ export interface DnsResolverOptions {
  * address), concurrent lookups of a domain share one resolution, and the
  * optional shared cache is read first and filled with every non-error answer.
  */
+/** What a reserved name gets: no query is sent, and the answer never changes. */
+const RESERVED_ANSWER: DnsResult = { status: "reserved", hosts: [], ttl: 86_400 };
+
 export class DnsResolver {
   private readonly memo = new Map<string, { result: DnsResult; expiresAt: number }>();
   private readonly inFlight = new Map<string, Promise<DnsResult>>();
@@ -364,6 +370,7 @@ export class DnsResolver {
 
   resolve(domain: string): Promise<DnsResult> {
     const key = normalizeName(domain);
+    if (answersAsReserved(key, this.opts.resolveReserved ?? [])) return Promise.resolve(RESERVED_ANSWER);
     const memo = this.memo.get(key);
     if (memo && memo.expiresAt > Date.now()) return Promise.resolve(memo.result);
     const pending = this.inFlight.get(key);
@@ -398,7 +405,15 @@ export class DnsResolver {
 }
 
 const CACHE_ORIGIN = "https://dns-cache.mailvet.internal";
-const DNS_STATUSES = new Set<string>(["ok", "implicit_mx", "null_mx", "nxdomain", "no_mail_host", "error"]);
+const DNS_STATUSES = new Set<string>([
+  "ok",
+  "implicit_mx",
+  "null_mx",
+  "nxdomain",
+  "no_mail_host",
+  "reserved",
+  "error",
+]);
 
 /**
  * A DnsSharedCache on the Workers Cache API (pass `caches.default`). The
