@@ -9,6 +9,7 @@ export default async function setup(project: TestProject) {
   project.provide("stackBaseUrl", server.baseUrl);
   project.provide("stackApiKey", server.apiKey);
   project.provide("stackAppDir", server.appDir);
+  project.provide("stackReceiverUrl", server.receiverUrl);
   return () => server.stop();
 }
 
@@ -17,5 +18,6 @@ declare module "vitest" {
     stackBaseUrl: string;
     stackApiKey: string;
     stackAppDir: string;
+    stackReceiverUrl: string;
   }
 }

@@ -14,6 +14,8 @@ export interface Server {
   appDir: string;
   /** wrangler dev's output so far (for a failing test's message). */
   logFile: string;
+  /** The fixture mail world's webhook receiver. */
+  receiverUrl: string;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startServer(opts: ServerOptions = { name: "browser" }): Pr
       apiKey: await createApiKey(baseUrl, `${opts.name}-tests`),
       appDir: stack.snapshot.dir,
       logFile: stack.firstStart.logFile,
+      receiverUrl: stack.world.receiverUrl,
       stop,
     };
   } catch (err) {
