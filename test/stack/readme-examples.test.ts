@@ -47,7 +47,7 @@ let base = "";
 let receiver = "";
 let key = "";
 let cwd = "";
-let env: NodeJS.ProcessEnv = {};
+let env: NodeJS.ProcessEnv = process.env;
 
 beforeAll(async () => {
   base = inject("stackBaseUrl");
