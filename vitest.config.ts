@@ -45,7 +45,6 @@ function workerProject(
       globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/apply-migrations.ts", "./test/platform-limits-setup.ts"],
       testTimeout: 60_000,
-      silent: "passed-only" as const,
       hookTimeout: 60_000,
     },
   };
@@ -55,6 +54,9 @@ type Inject = <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort"
 
 export default defineConfig({
   test: {
+    // Console output (the worker's request log, mostly) is shown for failing
+    // tests only. The reporter reads this from the root config, not a project's.
+    silent: "passed-only",
     projects: [
       workerProject(
         "worker",
