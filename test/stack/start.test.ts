@@ -1,4 +1,4 @@
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -103,5 +103,16 @@ describe("npm start -- --persist-to DIR", () => {
     expect(block).toContain("resolver   https://cloudflare-dns.com/dns-query, 5000 ms per query");
     expect(block).toContain("ADMIN_TOKEN set, PROBER_SECRET not set (values never shown)");
     expect(block).not.toContain("dev-admin-token");
+
+    // npm run key:create with the same --persist-to: a key the running server accepts.
+    const created = spawnSync("npm", ["run", "--silent", "key:create", "--", "acme", "--persist-to", state], {
+      cwd: app.dir,
+      env: await quietWranglerEnv(app.dir, work),
+      encoding: "utf8",
+    });
+    expect(created.status, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const jobs = await fetch(`${base}/email-validations`, { headers: { authorization: `Bearer ${key}` } });
+    expect(jobs.status).toBe(200);
   });
 });
