@@ -25,6 +25,8 @@ function workerProject(
             SMTP_REPLY_TIMEOUT_MS: "1500",
             DNS_TIMEOUT_MS: "2000",
             DNS_RETRY_DEADLINE_SECONDS: "4",
+            // The fixture zone's domains end in .test (RFC 6761's name for testing).
+            RESOLVE_RESERVED: "test",
             MAX_BODY_BYTES: "4194304",
             RATE_LIMIT_PER_MINUTE: "300",
             ALLOW_FAULT_INJECTION: "true",
@@ -45,7 +47,6 @@ function workerProject(
       globalSetup: [globalSetup],
       setupFiles: ["./test/apply-migrations.ts", "./test/platform-limits-setup.ts"],
       testTimeout: 60_000,
-      silent: "passed-only" as const,
       hookTimeout: 60_000,
     },
   };
@@ -59,11 +60,14 @@ type Inject = <
 
 export default defineConfig({
   test: {
+    // Console output (the worker's request log, mostly) is shown for failing
+    // tests only. The reporter reads this from the root config, not a project's.
+    silent: "passed-only",
     projects: [
       workerProject(
         "worker",
         ["test/**/*.test.ts"],
-        ["test/relay/**", "test/browser/**", "test/real/**"],
+        ["test/relay/**", "test/browser/**", "test/real/**", "test/stack/**"],
         () => ({}),
       ),
       workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
@@ -87,6 +91,20 @@ export default defineConfig({
         }),
         "./test/real/global-setup.ts",
       ),
+      // From Node, against one `wrangler dev` over the fixture mail world: what a
+      // user's tools and the README's commands do with the running service.
+      {
+        test: {
+          name: "stack",
+          include: ["test/stack/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["./test/stack/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
       // Real headless Chromium against `wrangler dev`, from Node; skips itself without Chromium.
       {
         test: {

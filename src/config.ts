@@ -2,6 +2,8 @@
 // Vars arrive as strings; a bad number falls back to its default rather than
 // breaking every request.
 
+import { parseResolveReserved } from "./verify/reserved";
+
 export type SmtpMode = "direct" | "relay" | "off";
 
 export interface Config {
@@ -21,6 +23,8 @@ export interface Config {
   maxRunningJobs: number;
   webhookAllowLoopback: boolean;
   webhookTimeoutMs: number;
+  /** Reserved names looked up in DNS anyway (src/verify/reserved.ts); empty outside test worlds. */
+  resolveReserved: string[];
 }
 
 export function int(value: string | undefined, fallback: number, min = 0): number {
@@ -45,6 +49,7 @@ export function readConfig(env: Env): Config {
     maxRunningJobs: int(env.MAX_RUNNING_JOBS, 5, 1),
     webhookAllowLoopback: env.WEBHOOK_ALLOW_LOOPBACK === "true",
     webhookTimeoutMs: int(env.WEBHOOK_TIMEOUT_MS, 10_000, 100),
+    resolveReserved: parseResolveReserved(env.RESOLVE_RESERVED),
   };
 }
 

@@ -15,6 +15,7 @@ import { describeFailure, jobDetails, jobsTable, shortTime, table } from "../src
 import {
   displayStatus,
   etaSeconds,
+  fittedProgressLine,
   formatCounts,
   formatDuration,
   formatRate,
@@ -236,6 +237,30 @@ function job(extra: Partial<EmailValidation> = {}): EmailValidation {
     ...extra,
   };
 }
+
+describe("the progress line on a terminal", () => {
+  const big = { processed: 48_210, deliverable: 31_004, risky: 9_872, undeliverable: 6_311, unknown: 1_023 };
+  const s = snapshot(job({ counts: big, total: 100_000 }), 1234);
+
+  it.each([20, 40, 60, 79, 80, 100, 132, 200])("is never wider than %i columns", (columns) => {
+    expect(fittedProgressLine(s, big, columns).length).toBeLessThanOrEqual(columns);
+  });
+
+  it("keeps a bar, the counts and the ETA in 80 columns, and every word where there is room", () => {
+    expect(fittedProgressLine(s, big, 80)).toBe(
+      "processing 48% 48210/100000 | ok 31004 risky 9872 bad 6311 unk 1023 | ETA 42s",
+    );
+    expect(fittedProgressLine(s, big, 60)).toMatch(
+      /^processing [\u2588\u2591]{8,24} 48% 48210\/100000 \| ETA 42s$/,
+    );
+    expect(fittedProgressLine(s, big, 160)).toMatch(
+      new RegExp(
+        `^processing [\u2588\u2591]{24} 48% 48210/100000 \\| ${formatCounts(big)} \\| 1234/s \\| ETA 42s$`,
+      ),
+    );
+    expect(fittedProgressLine(s, big, 30)).toBe("processing 48% 48210/100000");
+  });
+});
 
 describe("progress text", () => {
   it("shows counts by class, rate and ETA of a running job", () => {

@@ -34,6 +34,8 @@ export async function measureMailvet(
   // delay, back-off): mailvet's defaults apply unless a flag sets them for an experiment.
   const vars: Record<string, string> = {
     DOH_URL: running.dns.dohUrl,
+    // The world's domains end in .test.
+    RESOLVE_RESERVED: "test",
     SMTP_MODE: "direct",
     SMTP_PORT: String(running.smtp.port),
     MX_CONCURRENCY: String(opts.mailvet.mxConcurrency),

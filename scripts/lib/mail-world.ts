@@ -75,6 +75,8 @@ export async function startMailWorldProcess(): Promise<MailWorld> {
 export function worldVars(world: MailWorld): Record<string, string> {
   return {
     DOH_URL: `http://127.0.0.1:${world.dohPort}/dns-query`,
+    // The fixture domains end in .test; every other reserved name stays reserved.
+    RESOLVE_RESERVED: "test",
     SMTP_PORT: String(world.smtpPort),
     SMTP_CONNECT_TIMEOUT_MS: "1000",
     SMTP_REPLY_TIMEOUT_MS: "1500",

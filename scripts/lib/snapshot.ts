@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 const COPIED = [
   "src",
   "public",
-  "scripts/build",
+  "scripts",
+  "bin",
   "migrations",
   "wrangler.toml",
   "package.json",

@@ -32,16 +32,20 @@ export interface StackOptions {
   log: (line: string) => void;
   /** Run the mail world in a child process (keeps its work off the measuring event loop). */
   worldInChildProcess?: boolean;
+  /**
+   * Keep the state where `wrangler` looks by default when run in the app copy
+   * (.wrangler/state), so commands run there (npm run key:create) share it.
+   */
+  stateInApp?: boolean;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const workDir = await mkdtemp(join(tmpdir(), `mailvet-${opts.name}-`));
-  const stateDir = join(workDir, "state");
-  await mkdir(stateDir, { recursive: true });
   opts.log(`work directory ${workDir}`);
-
   const snapshot = await snapshotApp(workDir);
   opts.log(`app snapshot of ${snapshot.commit} (+${snapshot.uncommitted} uncommitted paths)`);
+  const stateDir = opts.stateInApp ? join(snapshot.dir, ".wrangler", "state") : join(workDir, "state");
+  await mkdir(stateDir, { recursive: true });
 
   const world = opts.worldInChildProcess ? await startMailWorldProcess() : await startMailWorld();
   opts.log(

@@ -129,7 +129,7 @@ export class WranglerDev {
   }
 
   private async spawn(args: string[], logFile: string): Promise<ChildProcess> {
-    const env = await this.quietEnv();
+    const env = await quietWranglerEnv(this.opts.appDir, this.opts.workDir);
     const wrangler = join(this.opts.appDir, "node_modules", "wrangler", "bin", "wrangler.js");
     const out = createWriteStream(logFile, { flags: "a" });
     const child = spawnInGroup(nodeBinary(), [wrangler, ...args, "--persist-to", this.opts.stateDir], {
@@ -153,35 +153,37 @@ export class WranglerDev {
       await sleep(250);
     }
   }
-
-  /** The child's environment: Node 22 first on PATH, every call home switched off. */
-  private async quietEnv(): Promise<NodeJS.ProcessEnv> {
-    const tmp = join(this.opts.workDir, "wrangler-tmp");
-    // wrangler's update check reads this cache first; an entry that is fresh means it never asks npm.
-    const pkg = JSON.parse(
-      await readFile(join(this.opts.appDir, "node_modules", "wrangler", "package.json"), "utf8"),
-    ) as { version: string };
-    await mkdir(join(tmp, "update-check"), { recursive: true });
-    await writeFile(
-      join(tmp, "update-check", "wrangler-latest.json"),
-      JSON.stringify({ latest: pkg.version, lastUpdate: Date.now() + 24 * 3600_000 }),
-    );
-    return {
-      ...process.env,
-      PATH: `${join(repoDir, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
-      TMPDIR: tmp,
-      WRANGLER_LOG_PATH: join(this.opts.workDir, "wrangler-debug-logs"),
-      WRANGLER_SEND_METRICS: "false",
-      WRANGLER_SEND_ERROR_REPORTS: "false",
-      WRANGLER_HIDE_BANNER: "true",
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      NO_COLOR: "1",
-      FORCE_COLOR: "0",
-    };
-  }
 }
 
-function freePort(): Promise<number> {
+/** The environment of a wrangler child: Node 22 first on PATH, every call home switched off. */
+export async function quietWranglerEnv(appDir: string, workDir: string): Promise<NodeJS.ProcessEnv> {
+  const tmp = join(workDir, "wrangler-tmp");
+  // wrangler's update check reads this cache first; an entry that is fresh means it never asks npm.
+  const pkg = JSON.parse(
+    await readFile(join(appDir, "node_modules", "wrangler", "package.json"), "utf8"),
+  ) as {
+    version: string;
+  };
+  await mkdir(join(tmp, "update-check"), { recursive: true });
+  await writeFile(
+    join(tmp, "update-check", "wrangler-latest.json"),
+    JSON.stringify({ latest: pkg.version, lastUpdate: Date.now() + 24 * 3600_000 }),
+  );
+  return {
+    ...process.env,
+    PATH: `${join(repoDir, "node_modules", ".bin")}:${process.env.PATH ?? ""}`,
+    TMPDIR: tmp,
+    WRANGLER_LOG_PATH: join(workDir, "wrangler-debug-logs"),
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+  };
+}
+
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

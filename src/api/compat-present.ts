@@ -27,7 +27,7 @@ export function classesFor(filters: readonly string[]): string[] {
     .map(([r]) => r);
 }
 
-const MX_FAIL = new Set(["no_domain", "null_mx", "no_mx"]);
+const MX_FAIL = new Set(["no_domain", "null_mx", "no_mx", "reserved_domain"]);
 /** No DNS answer to judge the MX by: a broken one, or a resolver we could not reach. */
 const DNS_UNKNOWN = new Set(["dns_error", "dns_unavailable"]);
 const MAILBOX_FAIL = new Set(["mailbox_not_found", "mailbox_disabled"]);
@@ -36,6 +36,7 @@ const DESCRIPTION: Record<string, string> = {
   no_domain: "invalid_mx",
   null_mx: "invalid_mx",
   no_mx: "invalid_mx",
+  reserved_domain: "invalid_mx",
   mailbox_not_found: "mailbox_not_found",
   mailbox_disabled: "mailbox_disabled",
   mailbox_full: "mailbox_full",

@@ -106,7 +106,10 @@ async function validate(client: MailvetClient, command: ValidateCommand): Promis
   // Prompting needs a terminal on both ends, and stdin must not be the list itself.
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && command.input !== "-";
   const final = await waitWithProgress(client, job.id, interactive);
-  if (final === INTERRUPTED) return EXIT.interrupted;
+  if (final === INTERRUPTED) {
+    await savePartialResults(client, job.id, command);
+    return EXIT.interrupted;
+  }
   if (final.status !== "completed") {
     const why = (final._errors ?? []).map((e) => `: ${e.detail}`).join("");
     note(`Job ${final.id} ended ${final.status}${why}`);
@@ -116,6 +119,24 @@ async function validate(client: MailvetClient, command: ValidateCommand): Promis
   await writeOutput(stream, command.out);
   if (command.out) note(`Results written to ${command.out}.`);
   return EXIT.ok;
+}
+
+/** After Ctrl-C: what the job has answered so far goes to --out, and the user is told where. */
+async function savePartialResults(
+  client: MailvetClient,
+  id: string,
+  command: ValidateCommand,
+): Promise<void> {
+  if (!command.out) {
+    note(`Results so far: mailvet download ${id}`);
+    return;
+  }
+  const job = await client.getJob(id, { details: true, pageSize: 1 });
+  const stream = await client.download(id, { result: command.result, format: command.format });
+  await writeOutput(stream, command.out);
+  note(
+    `Partial results (${job.counts?.processed ?? 0} of ${job.total ?? "?"} addresses answered) written to ${command.out}.`,
+  );
 }
 
 async function startJob(client: MailvetClient, command: ValidateCommand): Promise<EmailValidation> {

@@ -93,7 +93,47 @@ export function progressLine(s: ProgressSnapshot): string {
   return `${s.status} ${s.processed}/${s.total} (${s.percent}%) | ${s.counts} | ${s.rate} | ETA ${s.eta}`;
 }
 
-const BAR_FORMAT = "{status} {bar} {percentage}% {value}/{total} | {counts} | {rate} | ETA {remaining}";
+/** The same counts in a few characters, for a narrow terminal. */
+export function compactCounts(counts: Counts): string {
+  return `ok ${counts.deliverable} risky ${counts.risky} bad ${counts.undeliverable} unk ${counts.unknown}`;
+}
+
+const BAR_MAX = 24;
+const BAR_MIN = 8;
+
+function bar(width: number, percent: number): string {
+  const full = Math.round((Math.min(100, Math.max(0, percent)) / 100) * width);
+  return `${"\u2588".repeat(full)}${"\u2591".repeat(width - full)}`;
+}
+
+/**
+ * The progress line for a terminal `columns` wide: the richest form that
+ * fits (every count, rate and ETA; with a bar where there is room for one),
+ * then shorter ones, and at worst the status and count cut to the width.
+ * Never wider than `columns`.
+ */
+export function fittedProgressLine(s: ProgressSnapshot, counts: Counts, columns: number): string {
+  const width = Math.max(1, Math.floor(columns));
+  const head = `${s.status.padEnd(10)} `;
+  const tail = `${s.percent}% ${s.processed}/${s.total}`;
+  const forms = [
+    `${tail} | ${s.counts} | ${s.rate} | ETA ${s.eta}`,
+    `${tail} | ${compactCounts(counts)} | ${s.rate} | ETA ${s.eta}`,
+    `${tail} | ${compactCounts(counts)} | ETA ${s.eta}`,
+    `${tail} | ETA ${s.eta}`,
+  ];
+  for (const rest of forms) {
+    const room = width - head.length - rest.length - 1;
+    if (room >= BAR_MIN) return `${head}${bar(Math.min(BAR_MAX, room), s.percent)} ${rest}`;
+    if (room >= -1) return `${head}${rest}`;
+  }
+  return `${s.status} ${tail}`.slice(0, width);
+}
+
+interface Drawn {
+  snapshot: ProgressSnapshot;
+  counts: Counts;
+}
 
 export class ProgressView {
   private readonly meter = new RateMeter();
@@ -115,10 +155,18 @@ export class ProgressView {
       this.lastLine = line;
       return;
     }
-    const payload = { status: s.status.padEnd(10), counts: s.counts, rate: s.rate, remaining: s.eta };
+    const payload: Drawn = { snapshot: s, counts };
     if (!this.bar) {
+      // cli-progress redraws the line; what it draws is ours, fitted to the terminal's width.
       this.bar = new cliProgress.SingleBar(
-        { format: BAR_FORMAT, stream: this.stream, hideCursor: true, barsize: 24, etaBuffer: 1 },
+        {
+          // Fitted at draw time, so a resized terminal gets a line of its new width.
+          format: (_options, _params, data: Drawn) =>
+            fittedProgressLine(data.snapshot, data.counts, this.stream.columns || 80),
+          stream: this.stream,
+          hideCursor: true,
+          etaBuffer: 1,
+        },
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(Math.max(1, s.total), s.processed, payload);

@@ -387,6 +387,7 @@ export class JobObject extends DurableObject<Env> {
       sharedCache: offline ? undefined : cacheApiDnsCache(caches.default),
       limiter: outbound,
       breaker: offline ? this.offlineBreaker : resolverBreaker,
+      resolveReserved: cfg.resolveReserved,
     });
     return new JobRun({
       store: this.store,

@@ -59,6 +59,16 @@ export const RATE_LIMIT_HEADERS = {
   "RateLimit-Reset": headerRef("RateLimit-Reset"),
 };
 
+/** A job's `{id}`, declared inline by each operation (see `jobIdParam` in describe.ts). */
+export const JOB_ID_PARAMETER = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "The job's id.",
+  schema: { type: "string", format: "uuid" },
+  example: "019e8e97-214c-782c-bf1a-5f04ef81ddd1",
+} satisfies OpenAPIV3_1.ParameterObject;
+
 export const PARAMETERS = {
   IdempotencyKey: {
     name: "Idempotency-Key",
@@ -75,14 +85,6 @@ export const PARAMETERS = {
     required: false,
     description: "`details` adds mailvet's extra fields (counts, reason, score, SMTP reply…).",
     schema: { type: "string", enum: ["details"] },
-  },
-  JobId: {
-    name: "id",
-    in: "path",
-    required: true,
-    description: "The job's id.",
-    schema: { type: "string", format: "uuid" },
-    example: "019e8e97-214c-782c-bf1a-5f04ef81ddd1",
   },
   PageSize: {
     name: "page[size]",

@@ -5,8 +5,8 @@ import {
   type ErrorStatus,
   errorRefs,
   type Family,
+  JOB_ID_PARAMETER,
   output,
-  PARAMETERS,
   RATE_LIMIT_HEADERS,
 } from "./components";
 
@@ -36,7 +36,7 @@ export const BODY_ERRORS: ErrorStatus[] = [400, 413, 415];
  * The job id in the path, written out rather than as a $ref: the generator
  * adds any path parameter it does not see by name, and a $ref hides the name.
  */
-export const jobIdParam = PARAMETERS.JobId;
+export const jobIdParam = JOB_ID_PARAMETER;
 
 /**
  * An operation that takes an account's API key: both auth schemes, the

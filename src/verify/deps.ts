@@ -20,6 +20,7 @@ export function newResolver(cfg: Config, limiter?: QueryLimiter): DnsResolver {
     timeoutMs: cfg.dnsTimeoutMs,
     sharedCache: cacheApiDnsCache(caches.default),
     limiter,
+    resolveReserved: cfg.resolveReserved,
   });
 }
 

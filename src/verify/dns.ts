@@ -8,6 +8,7 @@
 import { Buffer } from "node:buffer";
 import * as dnsPacket from "dns-packet";
 import pLimit from "p-limit";
+import { answersAsReserved } from "./reserved";
 import type { ResolverBreaker } from "./resolver-breaker";
 import type { DnsResult, MxHost } from "./types";
 
@@ -391,6 +392,8 @@ export interface DnsResolverOptions {
   limiter?: QueryLimiter;
   /** Fails lookups fast while the resolver cannot be reached; share one across runs. */
   breaker?: ResolverBreaker;
+  /** Reserved names (src/verify/reserved.ts) looked up like any other, e.g. ["test"] for a local test world. */
+  resolveReserved?: readonly string[];
 }
 
 /**
@@ -399,6 +402,9 @@ export interface DnsResolverOptions {
  * address), concurrent lookups of a domain share one resolution, and the
  * optional shared cache is read first and filled with every non-error answer.
  */
+/** What a reserved name gets: no query is sent, and the answer never changes. */
+const RESERVED_ANSWER: DnsResult = { status: "reserved", hosts: [], ttl: 86_400 };
+
 export class DnsResolver {
   private readonly memo = new Map<string, { result: DnsResult; expiresAt: number }>();
   private readonly inFlight = new Map<string, Promise<DnsResult>>();
@@ -413,6 +419,7 @@ export class DnsResolver {
 
   resolve(domain: string): Promise<DnsResult> {
     const key = normalizeName(domain);
+    if (answersAsReserved(key, this.opts.resolveReserved ?? [])) return Promise.resolve(RESERVED_ANSWER);
     const memo = this.memo.get(key);
     if (memo && memo.expiresAt > Date.now()) return Promise.resolve(memo.result);
     const pending = this.inFlight.get(key);
@@ -454,7 +461,15 @@ export class DnsResolver {
 }
 
 const CACHE_ORIGIN = "https://dns-cache.mailvet.internal";
-const DNS_STATUSES = new Set<string>(["ok", "implicit_mx", "null_mx", "nxdomain", "no_mail_host", "error"]);
+const DNS_STATUSES = new Set<string>([
+  "ok",
+  "implicit_mx",
+  "null_mx",
+  "nxdomain",
+  "no_mail_host",
+  "reserved",
+  "error",
+]);
 
 /**
  * A DnsSharedCache on the Workers Cache API (pass `caches.default`). The

@@ -10,13 +10,17 @@ import freeProviderDomains from "email-providers/all.json";
 import commonProviderDomains from "email-providers/common.json";
 // @ts-expect-error -- the package ships no type declarations; it exports string[].
 import rolePrefixes from "role-based-email-addresses";
+import { reservedNameOf } from "./reserved";
 import type { ListFlags, SyntaxResult } from "./types";
 
 const DISPOSABLE_DOMAINS: ReadonlySet<string> = disposableEmailBlocklistSet();
 // Disposable wins: email-providers lists some throwaway services (mailinator.com,
 // yopmail.com...) as providers. A domain is reported as one or the other, never both.
+// The list also holds example.com: a reserved name is nobody's provider.
 const FREE_DOMAINS: ReadonlySet<string> = new Set(
-  (freeProviderDomains as string[]).filter((domain) => !DISPOSABLE_DOMAINS.has(domain)),
+  (freeProviderDomains as string[]).filter(
+    (domain) => !DISPOSABLE_DOMAINS.has(domain) && reservedNameOf(domain) === null,
+  ),
 );
 const ROLE_LOCALS: ReadonlySet<string> = new Set(
   (rolePrefixes as string[]).map((role) => role.toLowerCase()),

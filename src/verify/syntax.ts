@@ -128,8 +128,8 @@ function hostName(domain: string): Host {
   const ascii = toAsciiDomain(domain);
   if (ascii === null) return { error: "domain is not a valid host name" };
   if (octets(ascii) > MAX_DOMAIN_OCTETS) return { error: `domain longer than ${MAX_DOMAIN_OCTETS} octets` };
+  // A single label (test@io) is valid RFC 5321 syntax; DNS decides whether it takes mail.
   const labels = ascii.split(".");
-  if (labels.length < 2) return { error: "domain has no dot" };
   for (const label of labels) {
     if (label === "") return { error: "domain has an empty label" };
     if (label.length > MAX_LABEL_OCTETS)

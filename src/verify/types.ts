@@ -11,6 +11,7 @@ export type Reason =
   | "no_domain" // NXDOMAIN
   | "null_mx" // RFC 7505 "0 ." record: accepts no mail
   | "no_mx" // domain exists but has neither MX nor A/AAAA
+  | "reserved_domain" // RFC 2606 / RFC 6761 special-use name (example.com, .test, .invalid...)
   | "dns_error" // SERVFAIL, malformed answer: the domain's DNS is broken
   | "dns_unavailable" // our DoH resolver could not be reached until the deadline
   | "prober_unavailable" // our SMTP prober failed until the deadline
@@ -71,6 +72,7 @@ export type DnsStatus =
   | "null_mx"
   | "nxdomain"
   | "no_mail_host" // exists, no MX, no A/AAAA
+  | "reserved" // a special-use name (src/verify/reserved.ts), answered without a query
   | "error" // SERVFAIL, bad answer: unknown, never undeliverable
   | "unavailable"; // the resolver could not be reached (network, timeout, HTTP error): our failure, not the domain's
 

@@ -14,6 +14,7 @@ const CLASS_OF: Record<Reason, ResultClass> = {
   no_domain: "undeliverable",
   null_mx: "undeliverable",
   no_mx: "undeliverable",
+  reserved_domain: "undeliverable",
   mailbox_not_found: "undeliverable",
   mailbox_disabled: "undeliverable",
   // Never undeliverable: none of these says anything about the mailbox.
@@ -53,6 +54,7 @@ const BASE_SCORE: Record<Reason, number> = {
   mailbox_not_found: 5,
   no_mx: 5,
   null_mx: 0,
+  reserved_domain: 0,
   no_domain: 0,
   invalid_syntax: 0,
 };
@@ -104,6 +106,8 @@ function reasonFor({ syntax, flags, dns, smtp, smtpDisabled }: CheckResults): Re
       return "null_mx";
     case "no_mail_host":
       return "no_mx";
+    case "reserved":
+      return "reserved_domain";
     case "error":
       return "dns_error";
     case "unavailable":

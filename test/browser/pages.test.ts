@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it, type TestContext } from "vitest";
+import { type Server, startServer } from "../stack/server";
 import { CHROMIUM_PATH, launch, screenshotPath } from "./browser";
-import { type Server, startServer } from "./server";
 
 // The docs page and the dashboard in real headless Chromium, against mailvet
 // under `wrangler dev`. Without Chromium the tests skip, saying why.

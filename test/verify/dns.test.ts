@@ -182,9 +182,12 @@ describe("resolveMailHosts when the resolver fails", () => {
 });
 
 describe("DnsResolver caching", () => {
+  // The fixture zone's names end in .test, which the resolver otherwise answers as reserved.
+  const resolveReserved = ["test"];
+
   it("answers a second lookup of a domain from its memo", async () => {
     const { fetcher, stats } = countingFetch();
-    const resolver = new DnsResolver({ dohUrl, timeoutMs, fetcher });
+    const resolver = new DnsResolver({ dohUrl, timeoutMs, resolveReserved, fetcher });
     const first = await resolver.resolve("normal.test");
     expect(stats.calls).toBe(3); // MX, A, AAAA
     expect(await resolver.resolve("normal.test")).toEqual(first);
@@ -193,7 +196,7 @@ describe("DnsResolver caching", () => {
 
   it("shares one lookup between concurrent callers", async () => {
     const { fetcher, stats } = countingFetch();
-    const resolver = new DnsResolver({ dohUrl, timeoutMs, fetcher });
+    const resolver = new DnsResolver({ dohUrl, timeoutMs, resolveReserved, fetcher });
     const results = await Promise.all(Array.from({ length: 5 }, () => resolver.resolve("catchall.test")));
     expect(stats.calls).toBe(3);
     for (const r of results) expect(r).toBe(results[0]);
@@ -201,7 +204,7 @@ describe("DnsResolver caching", () => {
 
   it("keeps all of its lookups within one DoH request budget", async () => {
     const { fetcher, stats } = countingFetch();
-    const resolver = new DnsResolver({ dohUrl, timeoutMs, fetcher });
+    const resolver = new DnsResolver({ dohUrl, timeoutMs, resolveReserved, fetcher });
     const domains = [
       "backup.test",
       "greylist.test",
@@ -217,7 +220,7 @@ describe("DnsResolver caching", () => {
 
   it("memoises an error within the instance so a broken domain is not re-asked", async () => {
     const { fetcher, stats } = countingFetch();
-    const resolver = new DnsResolver({ dohUrl, timeoutMs, fetcher });
+    const resolver = new DnsResolver({ dohUrl, timeoutMs, resolveReserved, fetcher });
     expect((await resolver.resolve("servfail.test")).status).toBe("error");
     const calls = stats.calls;
     expect((await resolver.resolve("servfail.test")).status).toBe("error");
@@ -226,13 +229,19 @@ describe("DnsResolver caching", () => {
 
   it("serves a fresh instance from the Cache API shared cache", async () => {
     const sharedCache = cacheApiDnsCache(caches.default);
-    const first = await new DnsResolver({ dohUrl, timeoutMs, sharedCache }).resolve("ratelimit.test");
+    const first = await new DnsResolver({ dohUrl, timeoutMs, resolveReserved, sharedCache }).resolve(
+      "ratelimit.test",
+    );
     expect(first.status).toBe("ok");
 
     const { fetcher, stats } = countingFetch();
-    const second = await new DnsResolver({ dohUrl, timeoutMs, sharedCache, fetcher }).resolve(
-      "ratelimit.test",
-    );
+    const second = await new DnsResolver({
+      dohUrl,
+      timeoutMs,
+      resolveReserved,
+      sharedCache,
+      fetcher,
+    }).resolve("ratelimit.test");
     expect(stats.calls).toBe(0);
     expect(second).toMatchObject({ status: "ok", hosts: first.hosts });
     expect(second.ttl).toBeGreaterThan(0);
@@ -241,9 +250,9 @@ describe("DnsResolver caching", () => {
 
   it("caches negative answers across instances too", async () => {
     const sharedCache = cacheApiDnsCache(caches.default);
-    await new DnsResolver({ dohUrl, timeoutMs, sharedCache }).resolve("gone-for-good.test");
+    await new DnsResolver({ dohUrl, timeoutMs, resolveReserved, sharedCache }).resolve("gone-for-good.test");
     const { fetcher, stats } = countingFetch();
-    const again = await new DnsResolver({ dohUrl, timeoutMs, sharedCache, fetcher }).resolve(
+    const again = await new DnsResolver({ dohUrl, timeoutMs, resolveReserved, sharedCache, fetcher }).resolve(
       "gone-for-good.test",
     );
     expect(again.status).toBe("nxdomain");
@@ -252,13 +261,16 @@ describe("DnsResolver caching", () => {
 
   it("does not put an error in the shared cache", async () => {
     const sharedCache = cacheApiDnsCache(caches.default);
-    expect((await new DnsResolver({ dohUrl, timeoutMs, sharedCache }).resolve("servfail.test")).status).toBe(
-      "error",
-    );
+    expect(
+      (await new DnsResolver({ dohUrl, timeoutMs, resolveReserved, sharedCache }).resolve("servfail.test"))
+        .status,
+    ).toBe("error");
     expect(await sharedCache.get("servfail.test")).toBeNull();
 
     const { fetcher, stats } = countingFetch();
-    await new DnsResolver({ dohUrl, timeoutMs, sharedCache, fetcher }).resolve("servfail.test");
+    await new DnsResolver({ dohUrl, timeoutMs, resolveReserved, sharedCache, fetcher }).resolve(
+      "servfail.test",
+    );
     expect(stats.calls).toBeGreaterThan(0);
   });
 
@@ -267,7 +279,9 @@ describe("DnsResolver caching", () => {
       get: () => Promise.reject(new Error("cache down")),
       put: () => Promise.reject(new Error("cache down")),
     };
-    const result = await new DnsResolver({ dohUrl, timeoutMs, sharedCache: broken }).resolve("conncap.test");
+    const result = await new DnsResolver({ dohUrl, timeoutMs, resolveReserved, sharedCache: broken }).resolve(
+      "conncap.test",
+    );
     expect(result.status).toBe("ok");
   });
 });
