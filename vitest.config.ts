@@ -10,6 +10,7 @@ function workerProject(
   include: string[],
   exclude: string[],
   extra: (inject: Inject) => Record<string, string>,
+  testOptions: { fileParallelism?: boolean } = {},
 ) {
   return {
     plugins: [
@@ -45,21 +46,39 @@ function workerProject(
       testTimeout: 60_000,
       silent: "passed-only" as const,
       hookTimeout: 60_000,
+      ...testOptions,
     },
   };
 }
 
-type Inject = <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort">(key: K) => number;
+type Inject = {
+  <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberControlPort">(key: K): number;
+  (key: "proberPorts"): string;
+};
 
 export default defineConfig({
   test: {
     projects: [
       workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**", "test/browser/**"], () => ({})),
-      workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
-        SMTP_MODE: "relay",
-        PROBER_URL: `http://127.0.0.1:${inject("proberPort")}`,
-        PROBER_SECRET: "test-prober-secret",
-      })),
+      // Two probers as a pool. Its files run one at a time: one of them kills a prober mid-job.
+      workerProject(
+        "relay",
+        ["test/relay/**/*.test.ts"],
+        [],
+        (inject) => {
+          const urls = inject("proberPorts")
+            .split(",")
+            .map((port) => `http://127.0.0.1:${port}`);
+          return {
+            SMTP_MODE: "relay",
+            PROBER_URLS: urls.join(","),
+            PROBER_URL: urls[0]!,
+            PROBER_SECRET: "test-prober-secret",
+            PROBER_DOWN_SECONDS: "2",
+          };
+        },
+        { fileParallelism: false },
+      ),
       // Real headless Chromium against `wrangler dev`, from Node; skips itself without Chromium.
       {
         test: {

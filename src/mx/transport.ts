@@ -6,6 +6,8 @@
 import type { SmtpConfig } from "../verify/smtp";
 import { runSession, type SessionEnd, type SessionPlan } from "../verify/smtp-session";
 import { connectSocket } from "../verify/smtp-socket";
+import { InfrastructureError, ProberUnavailableError } from "./infrastructure-error";
+import type { ProberPool } from "./prober-pool";
 import type { RelaySessionRequest, RelaySessionResponse } from "./protocol";
 
 export type SessionRunner = (plan: SessionPlan, signal: AbortSignal) => Promise<SessionEnd>;
@@ -15,29 +17,52 @@ export function directSessions(smtp: SmtpConfig): SessionRunner {
 }
 
 /**
- * Relay: the recipients of one session go to the prober in one call; its
- * answers come back with the session's end. Aborting the call (a cancel)
- * makes the prober stop before its next RCPT.
+ * Relay: the recipients of one session go to the host's prober (sticky, see
+ * prober-pool.ts) in one call; its answers come back with the session's end.
+ * Aborting the call (a cancel) makes the prober stop before its next RCPT.
+ * A prober that cannot be reached, answers 5xx or times out is rested, and
+ * the session fails with a ProberUnavailableError: the scheduler puts its
+ * recipients back, and the next session goes to the host's next prober.
  */
-export function relaySessions(url: string, secret: string, smtp: SmtpConfig): SessionRunner {
+export function relaySessions(pool: ProberPool, secret: string, smtp: SmtpConfig): SessionRunner {
   return async (plan, signal) => {
-    if (!url) throw new Error("SMTP_MODE=relay needs PROBER_URL");
+    if (pool.size === 0) throw new InfrastructureError("SMTP_MODE=relay needs PROBER_URLS or PROBER_URL");
+    const key = plan.targets[0]?.ip ?? "";
+    const url = pool.pick(key);
+    if (url === null) throw new ProberUnavailableError("every prober is resting after a failure", null);
     const recipients = await plan.next(plan.maxRcpts);
     const body: RelaySessionRequest = { targets: plan.targets, recipients, maxRcpts: plan.maxRcpts };
     // Every step of the session at its timeout, and then some: an honest prober is never slower.
     const budgetMs =
       (plan.targets.length + 1) * smtp.connectTimeoutMs + (recipients.length + 8) * smtp.replyTimeoutMs;
-    const res = await fetch(`${url.replace(/\/+$/, "")}/session`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(budgetMs)]),
-    });
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new Error(`prober answered HTTP ${res.status}`);
+    const failed = (why: string) => {
+      pool.markDown(url, why);
+      return new ProberUnavailableError(`prober ${url}: ${why}`, url);
+    };
+    let answer: RelaySessionResponse;
+    try {
+      const res = await fetch(`${url}/session`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(budgetMs)]),
+      });
+      if (res.status >= 500) {
+        await res.body?.cancel();
+        throw failed(`HTTP ${res.status}`);
+      }
+      if (!res.ok) {
+        // Not the prober's failure but ours (a wrong secret, a body it refuses): no other prober does better.
+        await res.body?.cancel();
+        throw new InfrastructureError(`prober ${url} answered HTTP ${res.status}`);
+      }
+      answer = (await res.json()) as RelaySessionResponse;
+    } catch (err) {
+      // A cancel is not the prober's fault.
+      if (err instanceof InfrastructureError || signal.aborted) throw err;
+      throw failed(err instanceof Error && err.name === "TimeoutError" ? "timed out" : String(err));
     }
-    const answer = (await res.json()) as RelaySessionResponse;
+    pool.markUp(url);
     for (const a of answer.answers) plan.answer(a.address, a.status, a.reply);
     return answer.end;
   };
