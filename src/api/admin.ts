@@ -3,6 +3,7 @@ import { z } from "zod";
 import { openDb } from "../db/client";
 import { createApiKey } from "../db/keys";
 import * as docs from "../openapi/operations";
+import { adminProbers } from "./admin-probers";
 import { adminAuth } from "./auth";
 import { apiError } from "./errors";
 import type { AppEnv } from "./types";
@@ -22,4 +23,5 @@ export const admin = new Hono<AppEnv>()
       );
     }
     return c.json(await createApiKey(openDb(c.env.DB), account), 201);
-  });
+  })
+  .route("/probers", adminProbers);

@@ -49,6 +49,16 @@ export class ProberPool {
     this.now = opts.now ?? Date.now;
   }
 
+  /** A pool as another pool saw it (a host object's, reported over RPC). */
+  static from(states: readonly ProberState[], opts: ProberPoolOptions): ProberPool {
+    const pool = new ProberPool(
+      states.map((s) => s.url),
+      opts,
+    );
+    for (const [i, s] of states.entries()) Object.assign(pool.states[i]!, s);
+    return pool;
+  }
+
   get size(): number {
     return this.states.length;
   }

@@ -31,6 +31,8 @@ export function relaySessions(pool: ProberPool, secret: string, smtp: SmtpConfig
     const url = pool.pick(key);
     if (url === null) throw new ProberUnavailableError("every prober is resting after a failure", null);
     const recipients = await plan.next(plan.maxRcpts);
+    // Nothing came (a cancel, the run's end): no call, as a direct session would just say QUIT.
+    if (!recipients.length) return { kind: "done", unanswered: [], rcpts: 0, answered: 0, host: null };
     const body: RelaySessionRequest = { targets: plan.targets, recipients, maxRcpts: plan.maxRcpts };
     // Every step of the session at its timeout, and then some: an honest prober is never slower.
     const budgetMs =
