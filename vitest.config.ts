@@ -59,7 +59,12 @@ type Inject = {
 export default defineConfig({
   test: {
     projects: [
-      workerProject("worker", ["test/**/*.test.ts"], ["test/relay/**", "test/browser/**"], () => ({})),
+      workerProject(
+        "worker",
+        ["test/**/*.test.ts"],
+        ["test/relay/**", "test/browser/**", "test/node/**"],
+        () => ({}),
+      ),
       // Two probers as a pool. Its files run one at a time: one of them kills a prober mid-job.
       workerProject(
         "relay",
@@ -79,6 +84,18 @@ export default defineConfig({
         },
         { fileParallelism: false },
       ),
+      // In Node: the prober's HTTP service and metrics, its container, the production build.
+      {
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
       // Real headless Chromium against `wrangler dev`, from Node; skips itself without Chromium.
       {
         test: {
