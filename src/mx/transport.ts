@@ -43,11 +43,16 @@ export function relaySessions(pool: ProberPool, secret: string, smtp: SmtpConfig
     };
     let answer: RelaySessionResponse;
     try {
-      const res = await fetch(`${url}/session`, {
+      const init = {
         method: "POST",
         headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
         body: JSON.stringify(body),
         signal: AbortSignal.any([signal, AbortSignal.timeout(budgetMs)]),
+      };
+      // A pooled connection the prober had just closed fails at once: one more try, on a fresh one.
+      const res = await fetch(`${url}/session`, init).catch((err: unknown) => {
+        if (init.signal.aborted) throw err;
+        return fetch(`${url}/session`, init);
       });
       if (res.status >= 500) {
         await res.body?.cancel();

@@ -36,6 +36,7 @@ export interface ProberOptions {
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const KEEP_ALIVE_MS = 75_000;
 
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);
 const requestSchema = z.object({
@@ -171,6 +172,11 @@ export async function startProber(opts: ProberOptions): Promise<{ port: number; 
     );
     listening.once("error", reject);
   });
+  // Longer than any caller keeps an idle connection: a caller must never reuse one the prober just closed.
+  if ("keepAliveTimeout" in server) {
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1000;
+  }
   const address = server.address();
   return {
     port: typeof address === "object" && address ? address.port : opts.port,
