@@ -159,7 +159,7 @@ describe("a pool of two probers", () => {
     const again = (await (await api("/admin/probers", { headers: ADMIN })).json()) as typeof view;
     expect(again.probers.map((p) => p.up)).toEqual([true, true]);
     expect(again.host).toBeNull();
-  });
+  }, 120_000);
 
   it("refuses a host that is not an address, and callers without the admin token", async () => {
     const bad = await api("/admin/probers?host=mx.example.com", { headers: ADMIN });
