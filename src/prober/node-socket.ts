@@ -10,8 +10,6 @@ export const nodeSocketConnect =
   (ip, port, timeoutMs) =>
     connectFrom(ip, port, timeoutMs, localAddress);
 
-export const connectNodeSocket: SmtpConnect = nodeSocketConnect();
-
 const connectFrom = (ip: string, port: number, timeoutMs: number, localAddress: string | undefined) =>
   new Promise<SmtpConnection>((resolve, reject) => {
     const socket = netConnect({ host: ip, port, ...(localAddress ? { localAddress } : {}) });
