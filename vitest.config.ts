@@ -11,6 +11,7 @@ function workerProject(
   exclude: string[],
   extra: (inject: Inject) => Record<string, string>,
   globalSetup = "./test/global-setup.ts",
+  testOptions: { fileParallelism?: boolean } = {},
 ) {
   return {
     plugins: [
@@ -48,15 +49,15 @@ function workerProject(
       setupFiles: ["./test/apply-migrations.ts", "./test/platform-limits-setup.ts"],
       testTimeout: 60_000,
       hookTimeout: 60_000,
+      ...testOptions,
     },
   };
 }
 
-type Inject = <
-  K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberPort" | "realSmtpPort" | "realDohUrl",
->(
-  key: K,
-) => number | string;
+type Inject = {
+  <K extends "dohPort" | "smtpPort" | "smtpStatsPort" | "proberControlPort" | "realSmtpPort">(key: K): number;
+  (key: "proberPorts" | "realDohUrl"): string;
+};
 
 export default defineConfig({
   test: {
@@ -67,14 +68,29 @@ export default defineConfig({
       workerProject(
         "worker",
         ["test/**/*.test.ts"],
-        ["test/relay/**", "test/browser/**", "test/real/**", "test/stack/**"],
+        ["test/relay/**", "test/browser/**", "test/real/**", "test/stack/**", "test/node/**"],
         () => ({}),
       ),
-      workerProject("relay", ["test/relay/**/*.test.ts"], [], (inject) => ({
-        SMTP_MODE: "relay",
-        PROBER_URL: `http://127.0.0.1:${inject("proberPort")}`,
-        PROBER_SECRET: "test-prober-secret",
-      })),
+      // Two probers as a pool. Its files run one at a time: one of them kills a prober mid-job.
+      workerProject(
+        "relay",
+        ["test/relay/**/*.test.ts"],
+        [],
+        (inject) => {
+          const urls = inject("proberPorts")
+            .split(",")
+            .map((port) => `http://127.0.0.1:${port}`);
+          return {
+            SMTP_MODE: "relay",
+            PROBER_URLS: urls.join(","),
+            PROBER_URL: urls[0]!,
+            PROBER_SECRET: "test-prober-secret",
+            PROBER_DOWN_SECONDS: "2",
+          };
+        },
+        undefined,
+        { fileParallelism: false },
+      ),
       // Real mail software (Postfix, postgrey, NSD, dnsdist) started by its own
       // set-up; skips itself with one line where the packages are missing.
       workerProject(
@@ -101,6 +117,18 @@ export default defineConfig({
           globalSetup: ["./test/stack/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      // In Node: the prober's HTTP service and metrics, its container, the production build.
+      {
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },

@@ -41,6 +41,8 @@ export interface BenchOptions {
     greylistRetrySeconds: number | null;
     /** MX_BACKOFF_SECONDS after a 421; null = mailvet's own default (setting it is an experiment too). */
     mxBackoffSeconds: number | null;
+    /** 0: SMTP straight from wrangler dev (direct); N: through a pool of N prober processes (relay). */
+    probers: number;
     jobTimeoutMs: number;
     cancelRuns: number;
     cancelListSize: number;
@@ -81,6 +83,8 @@ mailvet:
   --smtp-timeout-ms 10000  SMTP_REPLY_TIMEOUT_MS (the baseline's fixed timeout is 10 s)
   --greylist-retry-s N     GREYLIST_DELAY_SECONDS (default: mailvet's own; a value tunes it to the world)
   --mx-backoff-s N         MX_BACKOFF_SECONDS, the pause after a 421 (default: mailvet's own)
+  --probers N              relay mode through N prober processes, each with its own source address
+                           (default 0: direct SMTP from wrangler dev)
   --job-timeout-min 90     give up on a job after this long
   --cancel-runs 5          fresh jobs canceled mid-flight for the cancel latency
   --page-runs 7            requests per page for the page latency
@@ -118,6 +122,7 @@ export function readOptions(argv: string[]): BenchOptions {
       "smtp-timeout-ms": { type: "string", default: "10000" },
       "greylist-retry-s": { type: "string" },
       "mx-backoff-s": { type: "string" },
+      probers: { type: "string", default: "0" },
       "job-timeout-min": { type: "string", default: "90" },
       "cancel-runs": { type: "string", default: "5" },
       "cancel-list-size": { type: "string", default: "2000" },
@@ -173,6 +178,7 @@ export function readOptions(argv: string[]): BenchOptions {
         ? num("greylist-retry-s", values["greylist-retry-s"])
         : null,
       mxBackoffSeconds: values["mx-backoff-s"] ? num("mx-backoff-s", values["mx-backoff-s"]) : null,
+      probers: num("probers", values.probers),
       jobTimeoutMs: num("job-timeout-min", values["job-timeout-min"], 1) * 60_000,
       cancelRuns: num("cancel-runs", values["cancel-runs"]),
       cancelListSize: num("cancel-list-size", values["cancel-list-size"], 1),

@@ -1,3 +1,5 @@
+import { proberUrls } from "./mx/prober-pool";
+
 // Typed view of the worker's vars, with the defaults the README documents.
 // Vars arrive as strings; a bad number falls back to its default rather than
 // breaking every request.
@@ -76,5 +78,15 @@ export function readHostConfig(env: Env) {
     backoffCeilingMs: int(env.MX_BACKOFF_SECONDS, 60, 1) * 1000,
     /** The longest wait between two re-checks of a greylisted address. */
     greylistCeilingMs: int(env.GREYLIST_DELAY_SECONDS, 60, 1) * 1000,
+  };
+}
+
+/** The probers of relay mode: PROBER_URLS (comma-separated) or PROBER_URL. */
+export function readProberConfig(env: Env) {
+  return {
+    urls: proberUrls(env),
+    secret: env.PROBER_SECRET ?? "",
+    /** How long a failed prober rests before a host tries it again. */
+    downMs: int(env.PROBER_DOWN_SECONDS, 30, 1) * 1000,
   };
 }

@@ -1,33 +1,47 @@
 import type { TestProject } from "vitest/node";
-import { startProber } from "../src/prober/server";
 import { startDohServer } from "./fixtures/doh-server";
+import { ProberProcess, startProberControl } from "./fixtures/prober-processes";
 import { startSmtpWorld } from "./fixtures/smtp-server";
 import { startWebhookReceiver } from "./fixtures/webhook-receiver";
-import { SERVFAIL_NAMES, SMTP_SERVERS, ZONE } from "./fixtures/world";
+import { PROBER_SOURCES, SERVFAIL_NAMES, SMTP_SERVERS, ZONE } from "./fixtures/world";
 
-// Starts the local mail world that the worker under test reaches over loopback.
+// Starts the local mail world that the worker under test reaches over loopback:
+// a DoH server, the SMTP servers, two probers (child processes: the relay
+// project's pool) with a control server to kill and restart them, and a
+// webhook receiver.
 export default async function setup(project: TestProject) {
   const doh = await startDohServer({ zone: ZONE, servfail: SERVFAIL_NAMES });
   const smtp = await startSmtpWorld({ servers: SMTP_SERVERS });
-  const prober = await startProber({
-    port: 0,
-    secret: "test-prober-secret",
-    smtp: {
-      port: smtp.port,
-      heloName: "prober.mailvet.test",
-      mailFrom: "probe@mailvet.test",
-      connectTimeoutMs: 1000,
-      replyTimeoutMs: 1500,
-    },
-  });
+  const probers = PROBER_SOURCES.map(
+    (source, i) =>
+      new ProberProcess({
+        name: `p${i + 1}`,
+        secret: "test-prober-secret",
+        source,
+        smtpPort: smtp.port,
+        heloName: "prober.mailvet.test",
+        connectTimeoutMs: 1000,
+        replyTimeoutMs: 1500,
+      }),
+  );
+  const needsProbers = project.name === "relay";
+  if (needsProbers) await Promise.all(probers.map((p) => p.start()));
+  const control = await startProberControl(probers);
   project.provide("dohPort", doh.port);
   project.provide("smtpPort", smtp.port);
   project.provide("smtpStatsPort", smtp.statsPort);
-  project.provide("proberPort", prober.port);
+  project.provide("proberPorts", probers.map((p) => p.port).join(","));
+  project.provide("proberControlPort", control.port);
   const webhooks = await startWebhookReceiver();
   project.provide("webhookPort", webhooks.port);
   return async () => {
-    await Promise.all([doh.close(), smtp.close(), prober.close(), webhooks.close()]);
+    await Promise.all([
+      doh.close(),
+      smtp.close(),
+      control.close(),
+      webhooks.close(),
+      ...probers.map((p) => p.stop()),
+    ]);
   };
 }
 
@@ -36,7 +50,9 @@ declare module "vitest" {
     dohPort: number;
     smtpPort: number;
     smtpStatsPort: number;
-    proberPort: number;
+    /** The probers' ports, comma-separated (0 where a project starts none). */
+    proberPorts: string;
+    proberControlPort: number;
     webhookPort: number;
   }
 }

@@ -13,6 +13,7 @@ import type { RunningWorld } from "../world/start";
 import { MailvetApi } from "./api";
 import { milestones, runJob, timeCancels, timePages } from "./measure";
 import { sampleWorkerdMemory } from "./memory";
+import { startProbers } from "./probers";
 import { startMailvet } from "./wrangler";
 
 export interface MailvetPhaseContext {
@@ -54,6 +55,26 @@ export async function measureMailvet(
       ? { MX_BACKOFF_SECONDS: String(opts.mailvet.mxBackoffSeconds) }
       : {}),
   };
+  const probers =
+    opts.mailvet.probers > 0
+      ? await startProbers({
+          count: opts.mailvet.probers,
+          appDir: ctx.appDir,
+          node: ctx.node,
+          smtpPort: running.smtp.port,
+          connectTimeoutMs: Number(vars.SMTP_CONNECT_TIMEOUT_MS),
+          replyTimeoutMs: opts.mailvet.smtpTimeoutMs,
+          mxConcurrency: opts.mailvet.mxConcurrency,
+        })
+      : null;
+  if (probers) {
+    ctx.log(`mailvet: relay mode through ${probers.urls.length} probers`);
+    Object.assign(vars, {
+      SMTP_MODE: "relay",
+      PROBER_URLS: probers.urls.join(","),
+      PROBER_SECRET: probers.secret,
+    });
+  }
   const logFile = join(ctx.worldDir, "wrangler.log");
   const mailvet = await startMailvet({
     appDir: ctx.appDir,
@@ -79,6 +100,8 @@ export async function measureMailvet(
     const duringJob = memory.phase();
     const dohQueries = running.dns.queries() - dohBefore;
     const wire = summarizeWire(running.smtp.stats(), world);
+    const proberRcpts = probers ? await probers.rcpts() : null;
+    if (probers && proberRcpts) ctx.log(`mailvet: RCPTs per prober ${proberRcpts.join(" / ")}`);
     ctx.log(`mailvet: job ${job.finalStatus}, end to end ${((job.endToEndMs ?? 0) / 1000).toFixed(1)} s`);
 
     const download = job.id ? await api.download(job.id) : null;
@@ -150,10 +173,13 @@ export async function measureMailvet(
       workerSide: null,
       incidents: job.incidents,
       vars,
+      probers:
+        probers && proberRcpts ? probers.urls.map((url, i) => ({ url, rcpts: proberRcpts[i]! })) : null,
     };
   } finally {
     memory.stop();
     await mailvet.stop();
+    await probers?.stop();
   }
 }
 

@@ -270,6 +270,10 @@ function mailvetProfile(z: SizeReport, m: MailvetFigures): string[] {
   out.push(
     `- On the wire: ${n(w.connections)} connections, ${n(w.sessions)} sessions, ${n(w.rcpts)} RCPTs (${w.rcptsPerSession.toFixed(1)} per session); 421 over the cap ${n(w.capRejects421)}, 421 rate limit ${n(w.rateLimit421)}, 421 connection rate ${n(w.connRate421)}, 452 ${n(w.rcptLimit452)}, 451 greylist ${n(w.greylist451)}, DATA ${w.dataAttempts}; ${n(w.tarpitConnections)} connections to tarpits; at most ${w.peakOpenPerMx} connections on one MX.`,
   );
+  if (m.probers)
+    out.push(
+      `- Through ${m.probers.length} probers (relay mode): RCPTs per prober ${m.probers.map((p) => n(p.rcpts)).join(" / ")}.`,
+    );
   if (w.busiest)
     out.push(
       `- Busiest MX (${w.busiest.ip}): ${n(w.busiest.rcpts)} RCPTs in ${n(w.busiest.sessions)} sessions, active for ${s(w.busiest.activeMs)} (the bound allows ${s(z.lowerBound.busiest.ms)}).`,

@@ -49,6 +49,8 @@ export interface MailvetFigures {
   workerSide: WorkerSide | null;
   incidents: Incident[];
   vars: Record<string, string>;
+  /** Relay mode (--probers N): RCPTs each prober sent; null in direct mode. */
+  probers: { url: string; rcpts: number }[] | null;
 }
 
 export interface BaselineFigures {

@@ -5,6 +5,7 @@ import { openDb } from "../db/client";
 import { createApiKey } from "../db/keys";
 import { errorRefs } from "../openapi/components";
 import { json, TAGS } from "../openapi/describe";
+import { adminProbers } from "./admin-probers";
 import { adminAuth } from "./auth";
 import { apiError } from "./errors";
 import * as s from "./schemas";
@@ -19,7 +20,7 @@ const path = z.object({
     .meta({ description: "The account's id (created on first use)." }),
 });
 
-export const admin = new Hono<AppEnv>().use("*", adminAuth()).post(
+const accountKeys = new Hono<AppEnv>().post(
   "/accounts/:account/keys",
   describeRoute({
     operationId: "createApiKey",
@@ -47,3 +48,8 @@ export const admin = new Hono<AppEnv>().use("*", adminAuth()).post(
   }),
   async (c) => c.json(await createApiKey(openDb(c.env.DB), c.req.valid("param").account), 201),
 );
+
+export const admin = new Hono<AppEnv>()
+  .use("*", adminAuth())
+  .route("/", accountKeys)
+  .route("/probers", adminProbers);

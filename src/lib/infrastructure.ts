@@ -19,3 +19,15 @@ export class InfrastructureError extends Error {
 export function isInfrastructureError(err: unknown): err is InfrastructureError {
   return err instanceof InfrastructureError;
 }
+
+/** No prober could run the session: the chosen one failed, or every one is resting after a failure. */
+export class ProberUnavailableError extends InfrastructureError {
+  constructor(
+    message: string,
+    /** The prober that failed (the pool rests it, and the next try goes to another), or null when none was tried. */
+    readonly prober: string | null,
+  ) {
+    super("prober", message);
+    this.name = "ProberUnavailableError";
+  }
+}

@@ -6,13 +6,14 @@
 
 import { DurableObject } from "cloudflare:workers";
 import pLimit, { type LimitFunction } from "p-limit";
-import { readConfig, readHostConfig, readSmtpConfig } from "../config";
+import { readConfig, readHostConfig, readProberConfig, readSmtpConfig } from "../config";
 import { jobStub } from "../job/stub";
 import { ANSWERS_SCHEMA, AnswerOutbox } from "./answers";
 import { CATCH_ALL_SCHEMA, CatchAllBook } from "./catch-all";
 import { DROPPED_SCHEMA, DroppedJobs } from "./dropped";
 import { type HostHealth, newHealth } from "./health";
 import { compareIps, hostKey } from "./key";
+import { ProberPool, type ProberState } from "./prober-pool";
 import { profileFor } from "./profiles";
 import type { HostAnswer, HostRecipient } from "./protocol";
 import { type JobWaits, QUEUE_SCHEMA, RecipientQueue } from "./queue";
@@ -50,6 +51,8 @@ export class MxObject extends DurableObject<Env> {
   private readonly dropped: DroppedJobs;
   /** The loop working the queue right now, if any. */
   private running: HostScheduler | null = null;
+  /** Relay mode: this host's probers, and which of them failed lately (memory only, see prober-pool.ts). */
+  private probers: ProberPool | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -109,12 +112,19 @@ export class MxObject extends DurableObject<Env> {
   }
 
   /** What the object knows of its server, for operators and tests. */
-  status(): { health: HostHealth; queued: number; answersWaiting: number; names: string[] } {
+  status(): {
+    health: HostHealth;
+    queued: number;
+    answersWaiting: number;
+    names: string[];
+    probers: ProberState[];
+  } {
     return {
       health: this.health(),
       queued: this.queue.size(),
       answersWaiting: this.outbox.size(),
       names: this.names(),
+      probers: this.proberPool().view(),
     };
   }
 
@@ -162,7 +172,7 @@ export class MxObject extends DurableObject<Env> {
       profile: profileFor(this.names()),
       runSession:
         cfg.smtpMode === "relay"
-          ? relaySessions(this.env.PROBER_URL, this.env.PROBER_SECRET ?? "", smtp)
+          ? relaySessions(this.proberPool(), readProberConfig(this.env).secret, smtp)
           : directSessions(smtp),
       report: (job, answers) => jobStub(this.env, job).report(answers),
       forward: (items) => this.forward(items, outbound),
@@ -172,6 +182,14 @@ export class MxObject extends DurableObject<Env> {
       backoffCeilingMs: host.backoffCeilingMs,
       infra: { load: () => this.infraState(), save: (state) => this.setMeta("infra", state) },
     });
+  }
+
+  private proberPool(): ProberPool {
+    if (!this.probers) {
+      const { urls, downMs } = readProberConfig(this.env);
+      this.probers = new ProberPool(urls, { downMs });
+    }
+    return this.probers;
   }
 
   /** Recipients whose domain has another exchanger move to that exchanger's object. */

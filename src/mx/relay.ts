@@ -1,14 +1,17 @@
 // Relay mode for direct validation (a few addresses, no job): Workers cannot
 // open port 25, so whole-domain probes go to the prober's /probe over HTTP.
-// Requests made in the same moment travel in one call. Host objects use
-// /session instead (transport.ts).
+// Requests made in the same moment travel in one call per prober; each domain
+// goes to its primary exchanger's prober (prober-pool.ts), and to the next one
+// when that prober fails. Host objects use /session instead (transport.ts).
 
+import { InfrastructureError, ProberUnavailableError } from "../lib/infrastructure";
 import type { ProbeDomainRequest, ProbeDomainResult, SmtpConfig } from "../verify/smtp";
+import type { ProberPool } from "./prober-pool";
 import type { RelayRequestBody, RelayResponseBody } from "./protocol";
 
 export interface RelayConfig {
-  /** Base URL of the prober, without /probe. */
-  url: string;
+  /** The probers (base URLs, without /probe). */
+  pool: ProberPool;
   secret: string;
   /** The worker's SMTP timeouts: they bound how long an honest prober can take. */
   smtp: SmtpConfig;
@@ -18,11 +21,7 @@ export interface RelayConfig {
 const MAX_RELAY_MS = 10 * 60_000;
 
 export class RelayClient {
-  private queued: {
-    req: ProbeDomainRequest;
-    resolve: (result: ProbeDomainResult) => void;
-    reject: (err: unknown) => void;
-  }[] = [];
+  private queued: Queued[] = [];
 
   constructor(private readonly cfg: RelayConfig) {}
 
@@ -38,36 +37,89 @@ export class RelayClient {
   private async flush(): Promise<void> {
     const batch = this.queued;
     this.queued = [];
-    try {
-      const results = await postProbe(
-        batch.map((item) => item.req),
-        this.cfg,
-      );
-      for (const [i, item] of batch.entries()) item.resolve(results[i] as ProbeDomainResult);
-    } catch (err) {
-      for (const item of batch) item.reject(err);
+    await this.send(batch);
+  }
+
+  /** Each request to its prober; a prober that fails is rested and its requests go to the next. */
+  private async send(items: Queued[]): Promise<void> {
+    const { pool } = this.cfg;
+    const byProber = new Map<string | null, Queued[]>();
+    for (const item of items) {
+      const url = pool.pick(probeKey(item.req));
+      byProber.set(url, [...(byProber.get(url) ?? []), item]);
     }
+    await Promise.all(
+      [...byProber].map(async ([url, group]) => {
+        if (url === null) {
+          const err =
+            pool.size === 0
+              ? new InfrastructureError("prober", "SMTP_MODE=relay needs PROBER_URLS or PROBER_URL")
+              : new ProberUnavailableError("every prober is resting after a failure", null);
+          for (const item of group) item.reject(err);
+          return;
+        }
+        try {
+          const results = await postProbe(
+            url,
+            group.map((item) => item.req),
+            this.cfg,
+          );
+          pool.markUp(url);
+          for (const [i, item] of group.entries()) item.resolve(results[i] as ProbeDomainResult);
+        } catch (err) {
+          if (err instanceof ProberUnavailableError) {
+            pool.markDown(url, err.message);
+            return this.send(group);
+          }
+          for (const item of group) item.reject(err);
+        }
+      }),
+    );
   }
 }
 
-async function postProbe(requests: ProbeDomainRequest[], cfg: RelayConfig): Promise<ProbeDomainResult[]> {
-  if (!cfg.url) throw new Error("SMTP_MODE=relay needs PROBER_URL");
+interface Queued {
+  req: ProbeDomainRequest;
+  resolve: (result: ProbeDomainResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A domain's probes go to the prober of its primary exchanger, as its host object's sessions do. */
+function probeKey(req: ProbeDomainRequest): string {
+  const primary = [...req.hosts].sort((a, b) => a.preference - b.preference)[0];
+  return primary?.addresses[0] ?? primary?.host ?? req.domain;
+}
+
+async function postProbe(
+  url: string,
+  requests: ProbeDomainRequest[],
+  cfg: RelayConfig,
+): Promise<ProbeDomainResult[]> {
   const body: RelayRequestBody = { requests };
-  const res = await fetch(`${cfg.url.replace(/\/+$/, "")}/probe`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${cfg.secret}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(
-      Math.min(MAX_RELAY_MS, Math.max(...requests.map((r) => budgetMs(r, cfg.smtp)))),
-    ),
-  });
+  let res: Response;
+  try {
+    res = await fetch(`${url}/probe`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${cfg.secret}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(
+        Math.min(MAX_RELAY_MS, Math.max(...requests.map((r) => budgetMs(r, cfg.smtp)))),
+      ),
+    });
+  } catch (err) {
+    throw new ProberUnavailableError(
+      err instanceof Error && err.name === "TimeoutError" ? "timed out" : String(err),
+      url,
+    );
+  }
   if (!res.ok) {
     await res.body?.cancel();
-    throw new Error(`prober answered HTTP ${res.status}`);
+    if (res.status >= 500) throw new ProberUnavailableError(`HTTP ${res.status}`, url);
+    throw new InfrastructureError("prober", `prober ${url} answered HTTP ${res.status}`);
   }
   const answer = (await res.json()) as Partial<RelayResponseBody>;
   if (!Array.isArray(answer.results) || answer.results.length !== requests.length) {
-    throw new Error("prober answered with a malformed body");
+    throw new InfrastructureError("prober", `prober ${url} answered with a malformed body`);
   }
   return answer.results;
 }

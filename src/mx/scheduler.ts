@@ -4,6 +4,7 @@
 // connections, throttling, silence) moves the host's health. One loop runs
 // per object at a time, inside its alarm.
 
+import { ProberUnavailableError } from "../lib/infrastructure";
 import type { SessionEnd, SessionTarget } from "../verify/smtp-session";
 import type { MailboxStatus, MxHost, SmtpReply, SmtpResult } from "../verify/types";
 import type { AnswerOutbox, ReportFn } from "./answers";
@@ -494,6 +495,8 @@ export class HostScheduler {
    * Our side failed (the prober, a call): not the server's fault, not a
    * verdict. Everything goes back and is tried again after a growing pause;
    * only a recipient past its deadline is answered, saying the prober failed.
+   * A prober of a pool that failed is rested by the pool: the recipients go
+   * straight back, for the host's next prober, with no pause.
    */
   private onInfraFailure(err: unknown, handed: Set<string>, aborted: boolean): void {
     // A session we stopped ourselves (a cancel) failed nothing.
@@ -502,6 +505,11 @@ export class HostScheduler {
       return;
     }
     const now = Date.now();
+    if (err instanceof ProberUnavailableError && err.prober !== null) {
+      console.error(JSON.stringify({ msg: "prober failed over", error: err.message }));
+      this.requeue([...handed]);
+      return;
+    }
     this.infraFailures++;
     const pause = Math.min(INFRA_PAUSE_CEILING_MS, INFRA_PAUSE_MS * 2 ** (this.infraFailures - 1));
     console.error(

@@ -14,22 +14,24 @@ function required(name: string): string {
   return value;
 }
 
-function positiveInt(name: string, fallback: number): number {
+function positiveInt(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`${name} must be an integer of at least ${min}, got ${JSON.stringify(raw)}`);
     process.exit(1);
   }
   return n;
 }
 
 const prober = await startProber({
-  port: positiveInt("PORT", 8025),
+  // 0: any free port (the log line says which).
+  port: positiveInt("PORT", 8025, 0),
   host: process.env.HOST || "127.0.0.1",
   secret: required("PROBER_SECRET"),
   mxConcurrency: positiveInt("MX_CONCURRENCY", 4),
+  sourceAddress: process.env.SMTP_SOURCE_ADDRESS || undefined,
   smtp: {
     port: positiveInt("SMTP_PORT", 25),
     heloName: required("SMTP_HELO_NAME"),

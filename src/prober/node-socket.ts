@@ -4,9 +4,15 @@ import { connect as netConnect } from "node:net";
 import type { SmtpConnect, SmtpConnection } from "../verify/smtp";
 import { ReplyReader, SmtpIoError } from "../verify/smtp-reply";
 
-export const connectNodeSocket: SmtpConnect = (ip, port, timeoutMs) =>
+/** Connects from `localAddress` when given: a host with several IPs runs one prober per egress IP. */
+export const nodeSocketConnect =
+  (localAddress?: string): SmtpConnect =>
+  (ip, port, timeoutMs) =>
+    connectFrom(ip, port, timeoutMs, localAddress);
+
+const connectFrom = (ip: string, port: number, timeoutMs: number, localAddress: string | undefined) =>
   new Promise<SmtpConnection>((resolve, reject) => {
-    const socket = netConnect({ host: ip, port });
+    const socket = netConnect({ host: ip, port, ...(localAddress ? { localAddress } : {}) });
     const replies = new ReplyReader();
     const timer = setTimeout(() => {
       socket.destroy();

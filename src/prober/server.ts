@@ -1,18 +1,21 @@
 // The prober: a small HTTP service for a host with port 25 open, running the
 // same SMTP code as the Worker. Host objects (SMTP_MODE=relay) POST one
-// session at a time to /session; direct validation POSTs a
-// batch of domains to /probe with the shared secret; the answers come back in
-// order. Politeness per MX host is enforced here too, across calls.
+// session at a time to /session; direct validation POSTs a batch of domains
+// to /probe; both with the shared secret. /health answers a load balancer or
+// a container's health check; /metrics is Prometheus text. Politeness per MX
+// host is enforced here too, across calls.
 
-import { createHash, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { bodyLimit } from "hono/body-limit";
 import pLimit, { type LimitFunction } from "p-limit";
 import { z } from "zod";
 import type { RelayResponseBody, RelaySessionResponse } from "../mx/protocol";
 import { probeDomain, type SmtpConfig } from "../verify/smtp";
 import { runSession } from "../verify/smtp-session";
-import { connectNodeSocket } from "./node-socket";
+import { createProberMetrics } from "./metrics";
+import { nodeSocketConnect } from "./node-socket";
 
 export interface ProberOptions {
   port: number;
@@ -28,9 +31,12 @@ export interface ProberOptions {
   host?: string;
   /** Concurrent probes per MX host, across calls; default 4. */
   mxConcurrency?: number;
+  /** The local address SMTP connections leave from (one of the host's IPs); default: the system's choice. */
+  sourceAddress?: string;
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+const KEEP_ALIVE_MS = 75_000;
 
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);
 const requestSchema = z.object({
@@ -83,124 +89,113 @@ function keyedLimit(limit: number) {
   };
 }
 
-export async function startProber(opts: ProberOptions): Promise<{ port: number; close(): Promise<void> }> {
+/** The prober's routes, without a listener: `startProber` serves them over node:http. */
+export function proberApp(opts: Pick<ProberOptions, "secret" | "smtp" | "mxConcurrency" | "sourceAddress">) {
   if (!opts.secret) throw new Error("the prober needs a secret");
   const smtp: SmtpConfig = { ...opts.smtp };
   const perMx = keyedLimit(opts.mxConcurrency ?? 4);
-  const expected = digest(`Bearer ${opts.secret}`);
+  const metrics = createProberMetrics();
+  const connect = metrics.instrument(nodeSocketConnect(opts.sourceAddress));
+  const unauthorized = { message: { error: "unauthorized" } };
+  const authorized = bearerAuth({
+    token: opts.secret,
+    noAuthenticationHeader: unauthorized,
+    invalidToken: unauthorized,
+    invalidAuthenticationHeader: { message: { error: "malformed Authorization header" } },
+  });
+  const limited = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json({ error: "body too large" }, 413),
+  });
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
+  return new Hono()
+    .get("/health", (c) => c.json({ ok: true }))
+    .get("/metrics", authorized, async (c) =>
+      c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
+    )
+    .post("/probe", authorized, limited, async (c) => {
+      const parsed = requestSchema.safeParse(await jsonBody(c.req.raw));
+      if (!parsed.success) return c.json({ error: "invalid request", issues: parsed.error?.issues }, 400);
+      const results = await Promise.all(
+        parsed.data.requests.map((request) => {
+          const mxKey =
+            [...request.hosts].sort((a, b) => a.preference - b.preference)[0]?.host ?? request.domain;
+          return perMx(mxKey, () => probeDomain(request, smtp, connect));
+        }),
+      );
+      return c.json({ results } satisfies RelayResponseBody);
+    })
+    .post("/session", authorized, limited, async (c) => {
+      const parsed = sessionSchema.safeParse(await jsonBody(c.req.raw));
+      if (!parsed.success) return c.json({ error: "invalid request", issues: parsed.error?.issues }, 400);
+      // One SMTP session for a host object: its recipients in order, over as few
+      // transactions as the server allows. A caller that hangs up (a canceled
+      // job) stops the session before its next RCPT.
+      const { targets, recipients, maxRcpts, maxErrors } = parsed.data;
+      const hungUp = c.req.raw.signal;
+      const queue = [...recipients];
+      const answers: RelaySessionResponse["answers"] = [];
+      const end = await perMx(targets[0]!.ip, () =>
+        runSession(
+          {
+            targets,
+            maxRcpts,
+            maxErrors,
+            next: (room) => queue.splice(0, room),
+            answer: (address, status, reply) => answers.push({ address, status, reply }),
+            live: () => !hungUp.aborted,
+          },
+          smtp,
+          connect,
+        ),
+      );
+      return c.json({
+        answers,
+        end: { ...end, unanswered: [...end.unanswered, ...queue] },
+      } satisfies RelaySessionResponse);
+    })
+    .on(["GET", "POST", "PUT", "PATCH", "DELETE"], ["/health", "/metrics", "/probe", "/session"], (c) =>
+      c.json({ error: "method not allowed" }, 405),
+    )
+    .notFound((c) => c.json({ error: "not found" }, 404))
+    .onError((err, c) => {
+      if (err instanceof BadJson) return c.json({ error: "body is not JSON" }, 400);
+      if ("getResponse" in err && typeof err.getResponse === "function") return err.getResponse();
       console.error(JSON.stringify({ msg: "prober error", error: String(err) }));
-      if (!res.headersSent) reply(res, 500, { error: "internal error" });
-      else res.destroy();
+      return c.json({ error: "internal error" }, 500);
     });
-  });
+}
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? "/", "http://prober").pathname;
-    if (path === "/health") {
-      if (req.method !== "GET" && req.method !== "HEAD")
-        return reply(res, 405, { error: "method not allowed" });
-      return reply(res, 200, { ok: true });
-    }
-    if (path !== "/probe" && path !== "/session") return reply(res, 404, { error: "not found" });
-    if (req.method !== "POST") return reply(res, 405, { error: "method not allowed" });
-    // Compared as fixed-length digests so neither content nor length leaks through timing.
-    if (!timingSafeEqual(digest(req.headers.authorization ?? ""), expected)) {
-      req.resume();
-      return reply(res, 401, { error: "unauthorized" });
-    }
-    const text = await readBody(req);
-    if (text === null) return reply(res, 413, { error: "body too large" });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return reply(res, 400, { error: "body is not JSON" });
-    }
-    if (path === "/session") return session(json, res);
-    const parsed = requestSchema.safeParse(json);
-    if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
-
-    const results = await Promise.all(
-      parsed.data.requests.map((request) => {
-        const mxKey =
-          [...request.hosts].sort((a, b) => a.preference - b.preference)[0]?.host ?? request.domain;
-        return perMx(mxKey, () => probeDomain(request, smtp, connectNodeSocket));
-      }),
+export async function startProber(opts: ProberOptions): Promise<{ port: number; close(): Promise<void> }> {
+  const app = proberApp(opts);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const listening = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host ?? "127.0.0.1" }, () =>
+      resolve(listening),
     );
-    const body: RelayResponseBody = { results };
-    reply(res, 200, body);
-  }
-
-  /**
-   * One SMTP session for a host object: its recipients in order, over as few
-   * transactions as the server allows. A caller that hangs up (a canceled
-   * job) stops the session before its next RCPT.
-   */
-  async function session(json: unknown, res: ServerResponse): Promise<void> {
-    const parsed = sessionSchema.safeParse(json);
-    if (!parsed.success) return reply(res, 400, { error: "invalid request", issues: parsed.error.issues });
-    const { targets, recipients, maxRcpts, maxErrors } = parsed.data;
-    let gone = false;
-    res.once("close", () => {
-      gone = !res.writableFinished;
-    });
-    const queue = [...recipients];
-    const answers: RelaySessionResponse["answers"] = [];
-    const end = await perMx(targets[0]!.ip, () =>
-      runSession(
-        {
-          targets,
-          maxRcpts,
-          maxErrors,
-          next: (room) => queue.splice(0, room),
-          answer: (address, status, replyText) => answers.push({ address, status, reply: replyText }),
-          live: () => !gone,
-        },
-        smtp,
-        connectNodeSocket,
-      ),
-    );
-    const body: RelaySessionResponse = {
-      answers,
-      end: { ...end, unanswered: [...end.unanswered, ...queue] },
-    };
-    reply(res, 200, body);
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port, opts.host ?? "127.0.0.1", () => resolve());
+    listening.once("error", reject);
   });
+  // Longer than any caller keeps an idle connection: a caller must never reuse one the prober just closed.
+  if ("keepAliveTimeout" in server) {
+    server.keepAliveTimeout = KEEP_ALIVE_MS;
+    server.headersTimeout = KEEP_ALIVE_MS + 1000;
+  }
+  const address = server.address();
   return {
-    port: (server.address() as AddressInfo).port,
+    port: typeof address === "object" && address ? address.port : opts.port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        if ("closeAllConnections" in server) server.closeAllConnections();
       }),
   };
 }
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
-}
+class BadJson extends Error {}
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify(body));
-}
-
-/** The body as text, or null when it exceeds the limit. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > MAX_BODY_BYTES) return null;
-    parts.push(part);
+async function jsonBody(req: Request): Promise<unknown> {
+  try {
+    return await req.json();
+  } catch {
+    throw new BadJson();
   }
-  return Buffer.concat(parts).toString("utf8");
 }

@@ -1,6 +1,7 @@
 import pLimit from "p-limit";
 import type { Config } from "../config";
-import { readSmtpConfig } from "../config";
+import { readProberConfig, readSmtpConfig } from "../config";
+import { ProberPool } from "../mx/prober-pool";
 import { RelayClient } from "../mx/relay";
 import { cacheApiDnsCache, DnsResolver, type QueryLimiter } from "./dns";
 import type { EngineDeps } from "./engine";
@@ -32,7 +33,9 @@ export function engineDeps(env: Env, cfg: Config): EngineDeps {
   if (cfg.smtpMode === "direct") {
     deps.probe = async (_mx, req) => probeDomain({ ...req, catchAllKnown: null }, smtp, connectSocket);
   } else if (cfg.smtpMode === "relay") {
-    const relay = new RelayClient({ url: env.PROBER_URL, secret: env.PROBER_SECRET ?? "", smtp });
+    const probers = readProberConfig(env);
+    const pool = new ProberPool(probers.urls, { downMs: probers.downMs });
+    const relay = new RelayClient({ pool, secret: probers.secret, smtp });
     deps.probe = async (_mx, req) => relay.probe({ ...req, catchAllKnown: null });
   }
   return deps;

@@ -5,6 +5,7 @@ import { InfrastructureError } from "../../src/lib/infrastructure";
 import { AnswerOutbox } from "../../src/mx/answers";
 import { CatchAllBook } from "../../src/mx/catch-all";
 import { type HostHealth, newHealth } from "../../src/mx/health";
+import { ProberPool } from "../../src/mx/prober-pool";
 import type { HostAnswer, HostRecipient } from "../../src/mx/protocol";
 import { RecipientQueue } from "../../src/mx/queue";
 import { HostScheduler, type InfraState } from "../../src/mx/scheduler";
@@ -23,10 +24,14 @@ describe("a failing prober", () => {
       next: () => ["alice@normal.test"],
       answer: () => {},
     };
-    const refused = relaySessions("http://127.0.0.1:9", "secret", smtpConfig);
+    const refused = relaySessions(
+      new ProberPool(["http://127.0.0.1:9"], { downMs: 1000 }),
+      "secret",
+      smtpConfig,
+    );
     await expect(refused(plan, new AbortController().signal)).rejects.toBeInstanceOf(InfrastructureError);
     const wrongPath = relaySessions(
-      `${env.DOH_URL.replace(/\/dns-query$/, "")}/no-such`,
+      new ProberPool([`${env.DOH_URL.replace(/\/dns-query$/, "")}/no-such`], { downMs: 1000 }),
       "secret",
       smtpConfig,
     );
