@@ -308,6 +308,7 @@ export class JobObject extends DurableObject<Env> {
       totals.processed++;
       totals[row.result as keyof Omit<Counts, "processed">]++;
     }
+    let statements = 0;
     const commit = async () => {
       const db = openDb(this.env.DB);
       this.faults.trip("d1_write");
@@ -316,7 +317,7 @@ export class JobObject extends DurableObject<Env> {
         await writeResults(db, s.id, rows.slice(0, rows.length >> 1), totals);
         this.faults.trip("mid_write");
       }
-      await writeResults(db, s.id, rows, totals);
+      statements += await writeResults(db, s.id, rows, totals);
       this.faults.trip("after_write");
       this.ctx.storage.transactionSync(() => {
         this.store.recorded(answered.map((a) => a.position));
@@ -330,7 +331,7 @@ export class JobObject extends DurableObject<Env> {
       this.inflight = null;
     }
     await announceProgress(this.events());
-    return Math.ceil(rows.length / 11) + 1;
+    return statements;
   }
 
   private async finish(outbound: LimitFunction): Promise<void> {
