@@ -11,6 +11,7 @@ import type { ControlResult, JobSnapshot } from "../job/object";
 import { isJobId, jobStub, ownedJob } from "../job/stub";
 import * as docs from "../openapi/operations";
 import { isSafeText } from "../verify/syntax";
+import { pageSession } from "./bookmark";
 import { downloadResponse, RESULT_CLASSES } from "./download";
 import { apiError, notFound } from "./errors";
 import { createOnce } from "./idempotency";
@@ -76,7 +77,9 @@ export const emailValidations = new Hono<AppEnv>()
         "/page[after]",
       );
     }
-    const rows = await listJobs(openDb(c.env.DB), c.get("accountId"), { size: size + 1, before: after });
+    const session = pageSession(c);
+    const rows = await listJobs(openDb(session.db), c.get("accountId"), { size: size + 1, before: after });
+    session.done();
     const page = rows.slice(0, size);
     const details = wantsDetails(c);
     const links: Links = {
@@ -279,7 +282,8 @@ async function readPage(c: Context<AppEnv>, job: JobSnapshot): Promise<{ page: P
       "/page[before]",
     ).withSelf(self);
   }
-  const db = openDb(c.env.DB);
+  const session = pageSession(c);
+  const db = openDb(session.db);
   let req: PageRequest = { size };
   for (const [name, cursor] of [
     ["page[after]", after],
@@ -298,6 +302,7 @@ async function readPage(c: Context<AppEnv>, job: JobSnapshot): Promise<{ page: P
     req = name === "page[after]" ? { size, after: position } : { size, before: position };
   }
   const page = await pageResults(db, job.id, req);
+  session.done();
   const details = wantsDetails(c);
   const paged = sizeParam !== undefined || after !== undefined || before !== undefined;
   const cursor =
