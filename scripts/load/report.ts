@@ -27,6 +27,7 @@ export interface LoadReport {
   loadAverage: { before: number; after: number; cpus: number };
   calibration: PhaseFigures | null;
   polls: PhaseFigures;
+  cpu: CpuFigures;
   creates: KindSummary;
   jobs: {
     created: number;
@@ -43,6 +44,46 @@ export interface LoadReport {
   };
   eventLoopDelayP99Ms: number;
   logs: LogScan[];
+}
+
+/**
+ * workerd's CPU time (all its processes, user + system) per unit of work:
+ * what mailvet burns, nearly independent of what else the machine runs.
+ */
+export interface CpuFigures {
+  /** ms per GET /health in the baseline: wrangler dev's own floor. */
+  perHealthMs: number | null;
+  /** ms per address verified, jobs alone. */
+  perAddressMs: number | null;
+  /** Cores' worth busy: jobs alone, and under polls. */
+  quietCores: number | null;
+  loadedCores: number | null;
+  /** ms per answered poll: the loaded window's CPU less what its addresses cost at the quiet rate. */
+  perPollMs: number | null;
+}
+
+export function cpuPerRequest(m: {
+  healthCpu: number | null;
+  healthRequests: number;
+  quietCpu: number | null;
+  quietAddresses: number;
+  quietSeconds: number;
+  loadedCpu: number | null;
+  loadedAddresses: number;
+  loadedSeconds: number;
+  pollsAnswered: number;
+}): CpuFigures {
+  const perAddress = m.quietCpu !== null && m.quietAddresses > 0 ? m.quietCpu / m.quietAddresses : null;
+  return {
+    perHealthMs: m.healthCpu !== null && m.healthRequests ? (m.healthCpu / m.healthRequests) * 1000 : null,
+    perAddressMs: perAddress === null ? null : perAddress * 1000,
+    quietCores: m.quietCpu === null ? null : m.quietCpu / m.quietSeconds,
+    loadedCores: m.loadedCpu === null ? null : m.loadedCpu / m.loadedSeconds,
+    perPollMs:
+      m.loadedCpu !== null && perAddress !== null && m.pollsAnswered
+        ? ((m.loadedCpu - perAddress * m.loadedAddresses) / m.pollsAnswered) * 1000
+        : null,
+  };
 }
 
 /** The issue's goals: poll p99 ≤ 150 ms, 0 errors, jobs keep ≥ 80 % of their unloaded rate. */
@@ -127,6 +168,11 @@ export function printReport(r: LoadReport): void {
   );
   console.log(
     `jobs: ${j.completedInWindow} completed under polls, ${j.created} created in all; running min ${j.runningMin}, mean ${j.runningMean?.toFixed(1)}`,
+  );
+  const c = r.cpu;
+  const num = (v: number | null, digits: number) => (v === null ? "—" : v.toFixed(digits));
+  console.log(
+    `workerd CPU: ${num(c.perPollMs, 2)} ms per poll, ${num(c.perAddressMs, 2)} ms per address, ${num(c.perHealthMs, 2)} ms per /health; busy ${num(c.quietCores, 2)} cores with jobs alone, ${num(c.loadedCores, 2)} under polls`,
   );
   for (const [name, s] of [
     ["baseline", r.calibration],

@@ -38,11 +38,12 @@ import { discardState, startStack } from "../lib/stack";
 import { Deadline, sleep, stopwatchLog, waitFor } from "../lib/time";
 import { scanLog } from "../lib/wrangler-logs";
 import { PooledClient } from "./client";
+import { workerdCpuSeconds } from "./cpu";
 import { JobPool } from "./job-pool";
 import { JobWatcher } from "./job-rate";
 import { openLoop } from "./open-loop";
 import { startProfile } from "./profile";
-import { errorTotal, type LoadReport, phaseFigures, printReport, writeReport } from "./report";
+import { cpuPerRequest, errorTotal, type LoadReport, phaseFigures, printReport, writeReport } from "./report";
 
 /** Raised for this run only: the default would (rightly) queue the extra jobs. */
 const LOAD_VARS = { MAX_RUNNING_JOBS: "20" };
@@ -89,11 +90,19 @@ async function main(): Promise<number> {
   const client = new PooledClient(api.baseUrl, connections);
   const auth = (i: number) => ({ authorization: `Bearer ${pollKeys[i % pollKeys.length]}` });
 
+  const cpu = () => workerdCpuSeconds(stack.wrangler.pid);
+  const cpuUsed = async <T>(during: () => Promise<T>) => {
+    const before = cpu();
+    const result = await during();
+    const after = cpu();
+    return { result, cpuSeconds: before === null || after === null ? null : after - before };
+  };
   let calibration = null;
+  let healthCpu: number | null = null;
   if (!args.has("no-baseline")) {
     log(`baseline: GET /health at ${rate}/s for ${BASELINE_MS / 1000} s`);
-    calibration = phaseFigures(
-      await openLoop({
+    const health = await cpuUsed(() =>
+      openLoop({
         ratePerSecond: rate,
         durationMs: BASELINE_MS,
         maxInFlight,
@@ -104,6 +113,8 @@ async function main(): Promise<number> {
         }),
       }),
     );
+    calibration = phaseFigures(health.result);
+    healthCpu = health.cpuSeconds;
   }
 
   // Warm-up: the first jobs are created before any clock starts.
@@ -130,7 +141,7 @@ async function main(): Promise<number> {
   );
 
   log(`${jobs} jobs running; jobs alone for ${quietMs / 1000} s`);
-  const quietBefore = await watcher.window(() => sleep(quietMs));
+  const quietBefore = await cpuUsed(() => watcher.window(() => sleep(quietMs)));
 
   log(`jobs + ${rate} polls/s for ${durationMs / 1000} s`);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -138,14 +149,16 @@ async function main(): Promise<number> {
   const profile = args.has("profile") ? await startProfile(stack.wrangler.inspectorPort) : null;
   let k = 0;
   const windowStart = performance.now();
-  const loaded = await watcher.window(() =>
-    openLoop({
-      ratePerSecond: rate,
-      durationMs,
-      maxInFlight,
-      expected: [200],
-      send: () => pollNext(client, pool, pollQuery, auth(k++)),
-    }),
+  const loaded = await cpuUsed(() =>
+    watcher.window(() =>
+      openLoop({
+        ratePerSecond: rate,
+        durationMs,
+        maxInFlight,
+        expected: [200],
+        send: () => pollNext(client, pool, pollQuery, auth(k++)),
+      }),
+    ),
   );
   const windowEnd = performance.now();
   loopDelay.disable();
@@ -156,7 +169,7 @@ async function main(): Promise<number> {
   }
 
   log(`jobs alone again for ${quietMs / 1000} s`);
-  const quietAfter = await watcher.window(() => sleep(quietMs));
+  const quietAfter = await cpuUsed(() => watcher.window(() => sleep(quietMs)));
   clearInterval(sampler);
   clearInterval(progress);
   await watcher.stop();
@@ -166,8 +179,20 @@ async function main(): Promise<number> {
   await stack.wrangler.stop();
   await client.close();
   await watchClient.close();
-  const quietAddresses = quietBefore.rate.addresses + quietAfter.rate.addresses;
-  const quietSeconds = quietBefore.rate.seconds + quietAfter.rate.seconds;
+  const quietAddresses = quietBefore.result.rate.addresses + quietAfter.result.rate.addresses;
+  const quietSeconds = quietBefore.result.rate.seconds + quietAfter.result.rate.seconds;
+  const pollsAnswered = loaded.result.result.stats.ok;
+  const cpuFigures = cpuPerRequest({
+    healthCpu,
+    healthRequests: calibration?.ok ?? 0,
+    quietCpu: sumOrNull(quietBefore.cpuSeconds, quietAfter.cpuSeconds),
+    quietAddresses,
+    quietSeconds,
+    loadedCpu: loaded.cpuSeconds,
+    loadedAddresses: loaded.result.rate.addresses,
+    loadedSeconds: loaded.result.rate.seconds,
+    pollsAnswered,
+  });
   const report: LoadReport = {
     seed,
     commit: `${stack.snapshot.commit}+${stack.snapshot.uncommitted}`,
@@ -176,7 +201,8 @@ async function main(): Promise<number> {
     target: { jobs, pollsPerSecond: rate, durationMs, quietMs, maxInFlight, connections, keys, pollQuery },
     loadAverage: { before: loadBefore, after: loadavg()[0] ?? 0, cpus: cpus().length },
     calibration,
-    polls: phaseFigures(loaded.result),
+    polls: phaseFigures(loaded.result.result),
+    cpu: cpuFigures,
     creates: pool.creates.summary(),
     jobs: {
       created: pool.creates.ok,
@@ -186,9 +212,9 @@ async function main(): Promise<number> {
         .map(({ id, status }) => ({ id, status })),
       runningMin: running.length ? Math.min(...running) : null,
       runningMean: running.length ? running.reduce((a, b) => a + b, 0) / running.length : null,
-      quietBefore: quietBefore.rate,
-      loaded: loaded.rate,
-      quietAfter: quietAfter.rate,
+      quietBefore: quietBefore.result.rate,
+      loaded: loaded.result.rate,
+      quietAfter: quietAfter.result.rate,
       unloadedPerSecond: quietAddresses / quietSeconds,
     },
     eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
@@ -201,6 +227,10 @@ async function main(): Promise<number> {
   if (!failed && !args.has("keep")) await discardState(stack);
   // Errors and stalled jobs fail the run; a missed latency or rate goal is a finding, printed above.
   return failed ? 1 : 0;
+}
+
+function sumOrNull(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a + b;
 }
 
 /** One poll of the next running job; an answer showing the job ended makes the pool replace it. */
