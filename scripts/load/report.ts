@@ -58,7 +58,7 @@ export interface CpuFigures {
   /** Cores' worth busy: jobs alone, and under polls. */
   quietCores: number | null;
   loadedCores: number | null;
-  /** ms per answered poll: the loaded window's CPU less what its addresses cost at the quiet rate. */
+  /** ms per poll sent: the loaded window's CPU less what its addresses cost at the quiet rate. */
   perPollMs: number | null;
 }
 
@@ -71,7 +71,7 @@ export function cpuPerRequest(m: {
   loadedCpu: number | null;
   loadedAddresses: number;
   loadedSeconds: number;
-  pollsAnswered: number;
+  pollsSent: number;
 }): CpuFigures {
   const perAddress = m.quietCpu !== null && m.quietAddresses > 0 ? m.quietCpu / m.quietAddresses : null;
   return {
@@ -80,8 +80,8 @@ export function cpuPerRequest(m: {
     quietCores: m.quietCpu === null ? null : m.quietCpu / m.quietSeconds,
     loadedCores: m.loadedCpu === null ? null : m.loadedCpu / m.loadedSeconds,
     perPollMs:
-      m.loadedCpu !== null && perAddress !== null && m.pollsAnswered
-        ? ((m.loadedCpu - perAddress * m.loadedAddresses) / m.pollsAnswered) * 1000
+      m.loadedCpu !== null && perAddress !== null && m.pollsSent
+        ? ((m.loadedCpu - perAddress * m.loadedAddresses) / m.pollsSent) * 1000
         : null,
   };
 }
