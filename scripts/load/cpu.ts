@@ -39,15 +39,23 @@ function descendants(root: number): number[] {
   return out;
 }
 
-/** User + system CPU seconds of every workerd process under `rootPid`, so far; null off Linux. */
-export function workerdCpuSeconds(rootPid: number | null): number | null {
+/**
+ * User + system CPU seconds so far of every workerd process under `rootPid`
+ * (`all`), and of the runtime among them (`runtime`: the one with the
+ * inspector, which runs the worker, every Durable Object and local D1 on one
+ * thread; the other is wrangler's proxy); null off Linux.
+ */
+export function workerdCpuSeconds(rootPid: number | null): { all: number; runtime: number } | null {
   if (rootPid === null || !read("/proc/self/stat")) return null;
-  let ticks = 0;
+  let all = 0;
+  let runtime = 0;
   for (const pid of descendants(rootPid)) {
     if (read(`/proc/${pid}/comm`).trim() !== "workerd") continue;
     const f = statFields(pid);
     // utime and stime are fields 14 and 15 of stat; f starts at field 3.
-    ticks += Number(f[11]) + Number(f[12]);
+    const ticks = Number(f[11]) + Number(f[12]);
+    all += ticks;
+    if (read(`/proc/${pid}/cmdline`).includes("--inspector-addr")) runtime += ticks;
   }
-  return ticks / TICKS_PER_SECOND;
+  return { all: all / TICKS_PER_SECOND, runtime: runtime / TICKS_PER_SECOND };
 }

@@ -60,6 +60,8 @@ export interface CpuFigures {
   loadedCores: number | null;
   /** ms per poll sent: the loaded window's CPU less what its addresses cost at the quiet rate. */
   perPollMs: number | null;
+  /** The runtime process alone (worker, objects and local D1 share its one thread). */
+  runtime?: { perHealthMs: number | null; quietCores: number | null; loadedCores: number | null };
 }
 
 export function cpuPerRequest(m: {
@@ -174,6 +176,10 @@ export function printReport(r: LoadReport): void {
   console.log(
     `workerd CPU: ${num(c.perPollMs, 2)} ms per poll, ${num(c.perAddressMs, 2)} ms per address, ${num(c.perHealthMs, 2)} ms per /health; busy ${num(c.quietCores, 2)} cores with jobs alone, ${num(c.loadedCores, 2)} under polls`,
   );
+  if (c.runtime)
+    console.log(
+      `runtime process alone: ${num(c.runtime.perHealthMs, 2)} ms per /health; busy ${num(c.runtime.quietCores, 2)} cores with jobs alone, ${num(c.runtime.loadedCores, 2)} under polls (its one thread is the limit at 1.00)`,
+    );
   for (const [name, s] of [
     ["baseline", r.calibration],
     ["polls", r.polls],

@@ -43,7 +43,15 @@ import { JobPool } from "./job-pool";
 import { JobWatcher } from "./job-rate";
 import { openLoop } from "./open-loop";
 import { startProfile } from "./profile";
-import { cpuPerRequest, errorTotal, type LoadReport, phaseFigures, printReport, writeReport } from "./report";
+import {
+  type CpuFigures,
+  cpuPerRequest,
+  errorTotal,
+  type LoadReport,
+  phaseFigures,
+  printReport,
+  writeReport,
+} from "./report";
 
 /** Raised for this run only: the default would (rightly) queue the extra jobs. */
 const LOAD_VARS = { MAX_RUNNING_JOBS: "20" };
@@ -95,10 +103,13 @@ async function main(): Promise<number> {
     const before = cpu();
     const result = await during();
     const after = cpu();
-    return { result, cpuSeconds: before === null || after === null ? null : after - before };
+    const used = before === null || after === null ? null : after.all - before.all;
+    const runtime = before === null || after === null ? null : after.runtime - before.runtime;
+    return { result, cpuSeconds: used, runtimeSeconds: runtime };
   };
   let calibration = null;
   let healthCpu: number | null = null;
+  let healthRuntimeCpu: number | null = null;
   if (!args.has("no-baseline")) {
     log(`baseline: GET /health at ${rate}/s for ${BASELINE_MS / 1000} s`);
     const health = await cpuUsed(() =>
@@ -115,6 +126,7 @@ async function main(): Promise<number> {
     );
     calibration = phaseFigures(health.result);
     healthCpu = health.cpuSeconds;
+    healthRuntimeCpu = health.runtimeSeconds;
   }
 
   // Warm-up: the first jobs are created before any clock starts.
@@ -183,7 +195,7 @@ async function main(): Promise<number> {
   const quietSeconds = quietBefore.result.rate.seconds + quietAfter.result.rate.seconds;
   // Polls that timed out were worked on too: the CPU is shared over every poll sent.
   const pollsSent = loaded.result.result.stats.sent;
-  const cpuFigures = cpuPerRequest({
+  const cpuFigures: CpuFigures = cpuPerRequest({
     healthCpu,
     healthRequests: calibration?.ok ?? 0,
     quietCpu: sumOrNull(quietBefore.cpuSeconds, quietAfter.cpuSeconds),
@@ -194,6 +206,14 @@ async function main(): Promise<number> {
     loadedSeconds: loaded.result.rate.seconds,
     pollsSent,
   });
+  const runtimeCores = (seconds: number | null, window: number) =>
+    seconds === null ? null : seconds / window;
+  cpuFigures.runtime = {
+    perHealthMs:
+      healthRuntimeCpu !== null && calibration?.ok ? (healthRuntimeCpu / calibration.ok) * 1000 : null,
+    quietCores: runtimeCores(sumOrNull(quietBefore.runtimeSeconds, quietAfter.runtimeSeconds), quietSeconds),
+    loadedCores: runtimeCores(loaded.runtimeSeconds, loaded.result.rate.seconds),
+  };
   const report: LoadReport = {
     seed,
     commit: `${stack.snapshot.commit}+${stack.snapshot.uncommitted}`,
