@@ -29,7 +29,8 @@ function workerProject(
             // The fixture zone's domains end in .test (RFC 6761's name for testing).
             RESOLVE_RESERVED: "test",
             MAX_BODY_BYTES: "4194304",
-            RATE_LIMIT_PER_MINUTE: "300",
+            // The limit of the RATE_LIMITER binding in wrangler.toml, which tests cannot change.
+            RATE_LIMIT_PER_MINUTE: "600",
             ALLOW_FAULT_INJECTION: "true",
             BATCH_RETRY_BASE_MS: "50",
             WEBHOOK_TIMEOUT_MS: "1000",

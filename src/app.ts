@@ -3,10 +3,11 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { admin } from "./api/admin";
-import { apiKeyAuth, rateLimit } from "./api/auth";
+import { apiKeyAuth } from "./api/auth";
 import { compat } from "./api/compat";
 import { emailValidations } from "./api/email-validations";
 import { ApiError, apiError, canonicalEnvelope, type ErrorItem, titleFor } from "./api/errors";
+import { rateLimit } from "./api/rate-limit";
 import { healthObject } from "./api/schemas";
 import type { AppEnv } from "./api/types";
 import { webhookEndpoints } from "./api/webhook-endpoints";
@@ -68,10 +69,9 @@ app.get(
   async (c) => c.json(await openApiDocument(app)),
 );
 app.route("/admin", admin);
-for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoints"]) {
-  app.use(base, apiKeyAuth(), rateLimit());
+// `${base}/*` matches the base itself too: one use per family, or its list would count twice.
+for (const base of ["/email-validations", "/v1/email/validate", "/webhook-endpoints"])
   app.use(`${base}/*`, apiKeyAuth(), rateLimit());
-}
 app.route("/email-validations", emailValidations);
 app.route("/v1/email/validate", compat);
 app.route("/webhook-endpoints", webhookEndpoints);

@@ -48,6 +48,8 @@ export class WranglerDev {
   private starts = 0;
   readonly logFiles: string[] = [];
   baseUrl = "";
+  /** wrangler's DevTools inspector (CDP over a websocket), for profiles. */
+  inspectorPort = 0;
 
   constructor(private readonly opts: WranglerDevOptions) {}
 
@@ -94,6 +96,7 @@ export class WranglerDev {
     this.child = child;
     this.closeChild = onCleanup(`wrangler dev (pid ${child.pid})`, () => stopTree(child));
     this.baseUrl = `http://127.0.0.1:${port}`;
+    this.inspectorPort = inspectorPort;
     await this.waitForHealth(
       child,
       new Deadline(HEALTH_DEADLINE_MS, `wrangler dev /health (see ${logFile})`),

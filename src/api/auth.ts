@@ -1,6 +1,4 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { accountStub } from "../account/object";
-import { readConfig } from "../config";
 import { openDb } from "../db/client";
 import { accountForKey } from "../db/keys";
 import { secretsEqual } from "../lib/crypto";
@@ -40,28 +38,6 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     if (!expected) throw apiError(403, "forbidden", "Admin API is disabled: ADMIN_TOKEN is not set.");
     if (!token || !(await secretsEqual(token, expected))) {
       throw apiError(401, "unauthorized", "Admin routes require 'Authorization: Bearer <ADMIN_TOKEN>'.");
-    }
-    await next();
-  };
-}
-
-/**
- * Per-key request limit, counted by the account's object. The RateLimit-*
- * headers go on every response, and over the limit the request gets 429.
- */
-export function rateLimit(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const limit = readConfig(c.env).rateLimitPerMinute;
-    const decision = await accountStub(c.env, c.get("accountId")).hit(c.get("keyId"), limit);
-    c.header("RateLimit-Limit", String(decision.limit));
-    c.header("RateLimit-Remaining", String(decision.remaining));
-    c.header("RateLimit-Reset", String(decision.resetSeconds));
-    if (!decision.allowed) {
-      throw apiError(
-        429,
-        "rate_limited",
-        `Over ${limit} requests per minute for this key; retry after ${decision.resetSeconds} s.`,
-      ).withHeaders({ "Retry-After": String(decision.resetSeconds) });
     }
     await next();
   };

@@ -431,16 +431,17 @@ export class JobObject extends DurableObject<Env> {
       totals.processed++;
       totals[row.result as keyof Omit<Counts, "processed">]++;
     }
+    let statements = 0;
     const commit = async () => {
       const db = openDb(this.env.DB);
       this.faults.trip("d1_write");
       if (this.faults.pending("mid_write") && rows.length > 1) {
         // A crash between two writes: half the rows land, then the run dies.
-        await writeResults(db, s.id, rows.slice(0, rows.length >> 1), totals);
+        statements += await writeResults(db, s.id, rows.slice(0, rows.length >> 1), totals);
         this.faults.trip("mid_write");
       }
       await this.faults.hold("d1_hang");
-      await writeResults(db, s.id, rows, totals);
+      statements += await writeResults(db, s.id, rows, totals);
       this.faults.trip("after_write");
       this.ctx.storage.transactionSync(() => {
         this.store.recorded(answered.map((a) => a.position));
@@ -459,8 +460,7 @@ export class JobObject extends DurableObject<Env> {
       this.inflight = null;
     }
     await announceProgress(this.events());
-    // The closed-job guard, the row inserts (11 rows per statement) and the totals.
-    return Math.ceil(rows.length / 11) + 2;
+    return statements;
   }
 
   private async finish(outbound: LimitFunction): Promise<void> {

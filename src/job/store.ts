@@ -37,12 +37,19 @@ const SCHEMA = `
 
 export class JobStore {
   private readonly dnsMemo = new Map<string, DnsResult>();
+  /**
+   * The parsed state, read once and kept until the next save: the run loop
+   * and every poll read it many times between two saves. Frozen, so no caller
+   * can change it behind storage's back.
+   */
+  private state: unknown = null;
 
   constructor(private readonly sql: SqlStorage) {
     this.createTables();
   }
 
   createTables(): void {
+    this.state = null;
     this.sql.exec(SCHEMA);
     const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(input)").toArray();
     if (!columns.some((c) => c.name === "host")) {
@@ -58,11 +65,16 @@ export class JobStore {
   }
 
   loadState<T>(): T | null {
+    if (this.state !== null) return this.state as T;
     const row = this.sql.exec<{ state: string }>("SELECT state FROM meta WHERE id = 1").toArray()[0];
-    return row ? (JSON.parse(row.state) as T) : null;
+    if (!row) return null;
+    this.state = deepFreeze(JSON.parse(row.state));
+    return this.state as T;
   }
 
+  /** Drops the kept state first: if the write (or its transaction) fails, the next load reads storage. */
   saveState(state: unknown): void {
+    this.state = null;
     this.sql.exec("INSERT OR REPLACE INTO meta (id, state) VALUES (1, ?)", JSON.stringify(state));
   }
 
@@ -230,3 +242,11 @@ export class JobStore {
 
 /** Domains whose DNS answer is kept parsed in memory (every answer from a host needs its domain's). */
 const DNS_MEMO = 10_000;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -40,8 +40,15 @@ const integer = { type: "integer", minimum: 0 } as const;
 
 export const HEADERS: Record<string, OpenAPIV3_1.HeaderObject> = {
   "RateLimit-Limit": { description: "Requests allowed per minute for this key.", schema: integer },
-  "RateLimit-Remaining": { description: "Requests left in the current window.", schema: integer },
-  "RateLimit-Reset": { description: "Seconds until the window resets.", schema: integer },
+  "RateLimit-Remaining": {
+    description:
+      "0 on a 429. Absent on other answers: the per-location counter of Cloudflare's Rate Limiting binding does not tell it.",
+    schema: integer,
+  },
+  "RateLimit-Reset": {
+    description: "On a 429: seconds until the current 60-second period ends.",
+    schema: integer,
+  },
   "Retry-After": { description: "Seconds to wait before asking again.", schema: integer },
   Location: { description: "Where the new job can be read.", schema: { type: "string" } },
   "Idempotent-Replayed": {

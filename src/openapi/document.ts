@@ -18,8 +18,10 @@ Two API families serve the same jobs:
 * **/v1/email/validate**: a compatible API for existing integrations. Errors come as \`{"error": "..."}\`.
 
 Authenticate with an account's API key as \`Authorization: Bearer <key>\` (or \`?apiKey=<key>\`). Every
-authenticated answer carries \`RateLimit-Limit\`, \`RateLimit-Remaining\` and \`RateLimit-Reset\`; over the
-limit the answer is 429 with \`Retry-After\`.`;
+authenticated answer carries \`RateLimit-Limit\` and \`RateLimit-Policy\`; over the limit (counted per key
+and per Cloudflare location, approximately) the answer is 429 with \`Retry-After\`, \`RateLimit-Reset\` and
+\`RateLimit-Remaining: 0\`. Pages and lists carry \`x-d1-bookmark\`: send the last one back and no answer is
+older than it.`;
 
 const WEBHOOK_EVENTS = [
   "email_validation.completed",

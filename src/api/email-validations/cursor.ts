@@ -12,7 +12,7 @@ export interface ResultCursor {
 }
 
 export async function readResultCursor(
-  d1: D1Database,
+  d1: D1Database | D1DatabaseSession,
   jobId: string,
   q: { "page[after]"?: string; "page[before]"?: string },
 ): Promise<ResultCursor | null> {

@@ -4,6 +4,7 @@ import { openDb } from "../../db/client";
 import { listJobs } from "../../db/jobs";
 import { isJobId } from "../../job/stub";
 import { json, keyed, TAGS } from "../../openapi/describe";
+import { pageSession } from "../bookmark";
 import { type Links, presentListedJob } from "../present";
 import { DEFAULT_PAGE_SIZE, include, pageSize, wantsDetails } from "../queries";
 import * as s from "../schemas";
@@ -37,7 +38,9 @@ export const list = new Hono<AppEnv>().get(
     const q = c.req.valid("query");
     const size = q["page[size]"] ? Number(q["page[size]"]) : DEFAULT_PAGE_SIZE;
     const after = q["page[after]"];
-    const rows = await listJobs(openDb(c.env.DB), c.get("accountId"), { size: size + 1, before: after });
+    const session = pageSession(c);
+    const rows = await listJobs(openDb(session.db), c.get("accountId"), { size: size + 1, before: after });
+    session.done();
     const page = rows.slice(0, size);
     const details = wantsDetails(q.include);
     const links: Links = {

@@ -5,6 +5,7 @@ import { type PageRequest, pageResults } from "../../db/results";
 import type { JobSnapshot } from "../../job/object";
 import { headerRef } from "../../openapi/components";
 import { jobIdParam, json, keyed, TAGS } from "../../openapi/describe";
+import { pageSession } from "../bookmark";
 import { type Links, presentJob } from "../present";
 import { DEFAULT_PAGE_SIZE, include, pageSize, wantsDetails } from "../queries";
 import * as s from "../schemas";
@@ -52,14 +53,16 @@ export const read = new Hono<AppEnv>().get(
   async (c) => {
     const job = await requireJob(c);
     const q = c.req.valid("query");
-    const links = await resultsPage(c.env.DB, job, q);
+    const session = pageSession(c);
+    const links = await resultsPage(session.db, job, q);
+    session.done();
     if (job.retryAfter !== null) c.header("Retry-After", String(job.retryAfter));
     return c.json(presentJob(job, links.rows, links.links, wantsDetails(q.include)), 200);
   },
 );
 
 /** The page of results the query asks for, and the links around it. */
-export async function resultsPage(d1: D1Database, job: JobSnapshot, q: Query) {
+export async function resultsPage(d1: D1Database | D1DatabaseSession, job: JobSnapshot, q: Query) {
   const self = `${BASE}/${job.id}`;
   const size = q["page[size]"] ? Number(q["page[size]"]) : DEFAULT_PAGE_SIZE;
   const cursor = await readResultCursor(d1, job.id, q);

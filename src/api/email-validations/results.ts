@@ -3,6 +3,7 @@ import { z } from "zod";
 import { filteredPage } from "../../db/browse";
 import { openDb } from "../../db/client";
 import { jobIdParam, json, keyed, TAGS } from "../../openapi/describe";
+import { pageSession } from "../bookmark";
 import * as insight from "../insight-schemas";
 import { type Links, presentResult } from "../present";
 import { DEFAULT_PAGE_SIZE, pageSize } from "../queries";
@@ -40,13 +41,15 @@ export const results = new Hono<AppEnv>().get(
     const q = c.req.valid("query");
     const filter = toResultFilter(q);
     const size = q["page[size]"] ? Number(q["page[size]"]) : DEFAULT_PAGE_SIZE;
-    const cursor = await readResultCursor(c.env.DB, job.id, q);
+    const session = pageSession(c);
+    const cursor = await readResultCursor(session.db, job.id, q);
     const position = !cursor
       ? null
       : cursor.name === "page[after]"
         ? { after: cursor.position }
         : { before: cursor.position };
-    const page = await filteredPage(openDb(c.env.DB), job.id, filter, size, position);
+    const page = await filteredPage(openDb(session.db), job.id, filter, size, position);
+    session.done();
     const self = `${BASE}/${job.id}/results`;
     const kept = [...filterQuery(filter), `page[size]=${size}`];
     const href = (extra: string[]) => `${self}?${[...kept, ...extra].join("&")}`;
