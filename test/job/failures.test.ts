@@ -24,6 +24,7 @@ describe("an unreachable resolver", () => {
         return fetch(input, init);
       },
       breaker: new ResolverBreaker((line) => logs.push(line)),
+      resolveReserved: ["test"],
     });
     const domains = Array.from({ length: 200 }, (_, i) => `offline-${i}.example.test`);
     const results = [];

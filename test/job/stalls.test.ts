@@ -35,6 +35,8 @@ describe("stalls", () => {
       s.startAt = Date.now();
       state.storage.sql.exec("UPDATE meta SET state = ? WHERE id = 1", JSON.stringify(s));
     });
+    // Storage was changed behind the object's back: start it afresh, as after an eviction.
+    await evictDurableObject(stub);
     await getJob(auth, `/email-validations/${job.id}`);
     expect(await runInDurableObject(stub, (_, state) => state.storage.getAlarm())).not.toBeNull();
     const done = await waitForJob(auth, job.id, 20_000);
