@@ -66,9 +66,10 @@ export const resultObject = z
 
 export const resultDetailsObject = resultObject
   .extend({
-    reason: z
-      .string()
-      .meta({ description: "Why the result is what it is, e.g. accepted, mailbox_not_found." }),
+    reason: z.string().meta({
+      description:
+        "Why the result is what it is, e.g. accepted, mailbox_not_found, reserved_domain, or dns_unavailable / prober_unavailable when our own infrastructure failed until the deadline.",
+    }),
     score: z.number().int().min(0).max(100),
     smtp_code: z.number().int().nullable(),
     smtp_text: z.string().nullable(),

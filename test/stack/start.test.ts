@@ -49,6 +49,18 @@ it("describes the relay mode and its prober, and never shows a secret's value", 
   expect(text).not.toMatch(/s3cret-value|adm1n-value/);
 });
 
+it("describes a prober pool: how many, which, and how long a failed one rests", () => {
+  const vars = {
+    ...effectiveVars([]),
+    SMTP_MODE: "relay",
+    PROBER_URLS: "https://p1.example.net,https://p2.example.net",
+    PROBER_DOWN_SECONDS: "20",
+  };
+  expect(describeConfig(vars).join("\n")).toContain(
+    "relay: through a pool of 2 probers (https://p1.example.net, https://p2.example.net), each mail host sticky to one; a failed one rests 20 s",
+  );
+});
+
 describe("npm start -- --persist-to DIR", () => {
   let work = "";
   let child: ChildProcess | undefined;
