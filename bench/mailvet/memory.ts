@@ -9,7 +9,8 @@
 //   pssMb      summed Pss from smaps_rollup: shared pages counted once
 //   runtimeMb  the runtime process alone: VmRSS and its anonymous part (heap)
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { processTree } from "../../scripts/lib/processes";
 
 export interface MemoryPeaks {
   rssMb: number;
@@ -68,26 +69,9 @@ export function sampleWorkerdMemory(rootPid: number, everyMs = 200): MemorySampl
   };
 }
 
+/** The root and every process below it (or in its group). */
 function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = read(`/proc/${name}/stat`);
-    if (!stat) continue;
-    // The name may hold spaces and parentheses: the fields after the last ")" are fixed.
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    const list = children.get(ppid) ?? [];
-    list.push(Number(name));
-    children.set(ppid, list);
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.shift() as number;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
+  return processTree(root).map((p) => p.pid);
 }
 
 function read(path: string): string {

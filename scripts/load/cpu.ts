@@ -3,7 +3,8 @@
 // else's load; the CPU seconds mailvet itself burns per poll and per address
 // move much less, so they are what compares two versions fairly.
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { processTree } from "../lib/processes";
 
 const TICKS_PER_SECOND = 100;
 
@@ -21,22 +22,9 @@ function statFields(pid: number | string): string[] {
   return stat ? stat.slice(stat.lastIndexOf(")") + 2).split(" ") : [];
 }
 
+/** The root and every process below it (or in its group). */
 function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const ppid = Number(statFields(name)[1]);
-    if (!ppid) continue;
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.shift() as number;
-    out.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return out;
+  return processTree(root).map((p) => p.pid);
 }
 
 /**
