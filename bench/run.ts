@@ -9,10 +9,10 @@ import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanupAll, installExitHandlers, onCleanup } from "../scripts/lib/processes";
+import { snapshotApp } from "../scripts/lib/snapshot";
 import { measureBaseline } from "./baseline/phase";
 import { type BenchOptions, readOptions } from "./cli";
 import { measureMailvet } from "./mailvet/phase";
-import { snapshotApp } from "./mailvet/snapshot";
 import { readWorkerLog } from "./mailvet/worker-log";
 import type { BenchReport, SizeReport } from "./report/types";
 import { writeReport } from "./report/write";
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   onCleanup("temporary directory", () =>
     opts.keepTmp ? undefined : rm(tmpDir, { recursive: true, force: true }),
   );
-  const snapshot = await snapshotApp(repoDir, tmpDir);
+  const snapshot = await snapshotApp(tmpDir, { hardLinkModules: true });
   log(`mailvet ${snapshot.commit} (+${snapshot.uncommitted} uncommitted files) copied to ${snapshot.dir}`);
 
   const report: BenchReport = {

@@ -3,9 +3,11 @@
 // unplanned restart in the middle of a crash test, and a change of code
 // between two restarts. So the scripts run a copy of the sources taken at
 // start (node_modules is linked, not copied), and say which commit it was.
+// The bench hard-links node_modules (instant, no space): npm replaces files
+// rather than rewriting them, so an install during a long run never reaches it.
 
 import { execFileSync } from "node:child_process";
-import { cp, mkdir, symlink } from "node:fs/promises";
+import { cp, mkdir, rm, symlink } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,12 +32,33 @@ export interface AppSnapshot {
   uncommitted: number;
 }
 
-export async function snapshotApp(into: string): Promise<AppSnapshot> {
+export async function snapshotApp(
+  into: string,
+  { hardLinkModules = false }: { hardLinkModules?: boolean } = {},
+): Promise<AppSnapshot> {
   const dir = join(into, "app");
   await mkdir(dir, { recursive: true });
   for (const name of COPIED) await cp(join(repoDir, name), join(dir, name), { recursive: true });
-  await symlink(join(repoDir, "node_modules"), join(dir, "node_modules"), "dir");
+  const modules = join(repoDir, "node_modules");
+  if (!hardLinkModules || !(await hardLinked(modules, join(dir, "node_modules")))) {
+    await symlink(modules, join(dir, "node_modules"), "dir");
+  }
   return { dir, ...gitState() };
+}
+
+/** A hard-linked copy where the file system allows it; false when it does not. */
+async function hardLinked(from: string, to: string): Promise<boolean> {
+  try {
+    execFileSync("cp", ["-al", from, to]);
+  } catch {
+    await rm(to, { recursive: true, force: true });
+    return false;
+  }
+  // Caches are written in place: a hard link would carry those writes back to the original.
+  for (const cache of [".cache", ".mf", ".vite", ".vitest-cache"]) {
+    await rm(join(to, cache), { recursive: true, force: true });
+  }
+  return true;
 }
 
 function gitState(): { commit: string; uncommitted: number } {
