@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { linksObject, resultDetailsObject } from "./schemas";
 
-// Answers of the routes that help a person read a job (src/api/job-insights.ts):
-// a filtered page of results, the breakdown, and the job's story.
+// Answers of the routes that help a person read a job (results.ts, breakdown.ts
+// and story.ts in src/api/email-validations/): a filtered page of results, the
+// breakdown, and the job's story.
 
 const RESULT_CLASSES = ["deliverable", "risky", "undeliverable", "unknown"] as const;
 const isoDate = z.string().meta({ format: "date-time" });
