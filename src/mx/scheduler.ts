@@ -4,7 +4,6 @@
 // connections, throttling, silence) moves the host's health. One loop runs
 // per object at a time, inside its alarm.
 
-import { ProberUnavailableError } from "../lib/infrastructure";
 import type { SessionEnd, SessionTarget } from "../verify/smtp-session";
 import type { MailboxStatus, MxHost, SmtpReply, SmtpResult } from "../verify/types";
 import type { AnswerOutbox, ReportFn } from "./answers";
@@ -495,8 +494,8 @@ export class HostScheduler {
    * Our side failed (the prober, a call): not the server's fault, not a
    * verdict. Everything goes back and is tried again after a growing pause;
    * only a recipient past its deadline is answered, saying the prober failed.
-   * A prober of a pool that failed is rested by the pool: the recipients go
-   * straight back, for the host's next prober, with no pause.
+   * (A prober of a pool that fails is not this: the relay hands the session
+   * to the host's next prober; it fails only when every prober rests.)
    */
   private onInfraFailure(err: unknown, handed: Set<string>, aborted: boolean): void {
     // A session we stopped ourselves (a cancel) failed nothing.
@@ -505,11 +504,6 @@ export class HostScheduler {
       return;
     }
     const now = Date.now();
-    if (err instanceof ProberUnavailableError && err.prober !== null) {
-      console.error(JSON.stringify({ msg: "prober failed over", error: err.message }));
-      this.requeue([...handed]);
-      return;
-    }
     this.infraFailures++;
     const pause = Math.min(INFRA_PAUSE_CEILING_MS, INFRA_PAUSE_MS * 2 ** (this.infraFailures - 1));
     console.error(
