@@ -8,7 +8,9 @@ import { describeRoute } from "hono-openapi";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { readProberConfig } from "../config";
+import { ipHostKey } from "../mx/key";
 import { ProberPool, type ProberState } from "../mx/prober-pool";
+import { hostStub } from "../mx/stub";
 import { errorRefs } from "../openapi/components";
 import { json, TAGS } from "../openapi/describe";
 import type { AppEnv } from "./types";
@@ -56,7 +58,7 @@ export const adminProbers = new Hono<AppEnv>().get("/", docs, queryParams(query)
   await Promise.all(urls.map((url) => limit(() => checkHealth(pool, url))));
   const view: z.infer<typeof probersView> = { probers: pool.view().map(present), host: null };
   if (host !== undefined) {
-    const status = await c.env.MX.get(c.env.MX.idFromName(`ip:${host}`)).status();
+    const status = await hostStub(c.env, ipHostKey(host)).status();
     view.host = {
       ip: host,
       serving: ProberPool.from(status.probers, { downMs }).pick(host),

@@ -12,6 +12,7 @@ import type { InputEntry } from "../ingest/entries";
 import type { ErrorItem } from "../lib/error-item";
 import type { HostAnswer, ReportAck } from "../mx/protocol";
 import { dropAcross } from "../mx/recall";
+import { hostStub } from "../mx/stub";
 import { cacheApiDnsCache, DnsResolver } from "../verify/dns";
 import { ResolverBreaker } from "../verify/resolver-breaker";
 import { type DeliveryView, WebhookOutbox } from "../webhooks/outbox";
@@ -404,7 +405,7 @@ export class JobObject extends DurableObject<Env> {
             // A cancel or pause may have come while this call waited for a connection.
             if (this.load()?.status !== "processing") return false;
             this.faults.trip("host_call");
-            await this.env.MX.get(this.env.MX.idFromName(host)).enqueue(recipients);
+            await hostStub(this.env, host).enqueue(recipients);
             return true;
           }),
         epoch: s.epoch ?? 0,

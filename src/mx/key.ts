@@ -7,8 +7,11 @@ import type { MxHost } from "../verify/types";
 /** The key of the host object for an exchanger: its lowest address, or its name when it has none. */
 export function hostKey(mx: MxHost): string {
   const ips = [...mx.addresses].sort(compareIps);
-  return ips[0] ? `ip:${ips[0]}` : `name:${mx.host}`;
+  return ips[0] ? ipHostKey(ips[0]) : `name:${mx.host}`;
 }
+
+/** The key of the host object for a server known by its address. */
+export const ipHostKey = (ip: string): string => `ip:${ip}`;
 
 /** IPv4 before IPv6, then in text order: a stable choice whatever order DNS returned. */
 export function compareIps(a: string, b: string): number {

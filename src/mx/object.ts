@@ -19,6 +19,7 @@ import type { HostAnswer, HostRecipient } from "./protocol";
 import { type JobWaits, QUEUE_SCHEMA, RecipientQueue } from "./queue";
 import { type DropOptions, dropAcross } from "./recall";
 import { HostScheduler, type InfraState } from "./scheduler";
+import { hostStub } from "./stub";
 import { directSessions, relaySessions } from "./transport";
 
 export type HostWaits = JobWaits & {
@@ -206,9 +207,7 @@ export class MxObject extends DurableObject<Env> {
         );
     });
     await Promise.all(
-      [...byHost].map(([key, group]) =>
-        outbound(() => this.env.MX.get(this.env.MX.idFromName(key)).enqueue(group)),
-      ),
+      [...byHost].map(([key, group]) => outbound(() => hostStub(this.env, key).enqueue(group))),
     );
   }
 

@@ -5,6 +5,7 @@
 // (with its own 6 connections): a tree, a few calls deep, every call short.
 
 import type { HostAnswer } from "./protocol";
+import { hostStub } from "./stub";
 
 const FANOUT = 6;
 /** A host that does not answer in time hears "stop" with its next report instead. */
@@ -35,7 +36,7 @@ export async function dropAcross(
     groups.map(async ([head, ...rest]) => {
       if (!head) return;
       try {
-        const stub = env.MX.get(env.MX.idFromName(head));
+        const stub = hostStub(env, head);
         const done = await Promise.race([stub.drop(job, rest, opts), rejectAfter(DROP_TIMEOUT_MS)]);
         answers.push(...(done.answers ?? []));
       } catch (err) {

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import pLimit from "p-limit";
 import { tellStory } from "../../job/story";
 import { jobStub } from "../../job/stub";
-import type { HostWaits, MxObject } from "../../mx/object";
+import type { HostWaits } from "../../mx/object";
+import { hostStub } from "../../mx/stub";
 import { jobIdParam, json, keyed, TAGS } from "../../openapi/describe";
 import { notFound } from "../errors";
 import * as insight from "../insight-schemas";
@@ -99,7 +100,3 @@ export const story = new Hono<AppEnv>().get(
     });
   },
 );
-
-function hostStub(env: Env, key: string): DurableObjectStub<MxObject> {
-  return env.MX.get(env.MX.idFromName(key)) as DurableObjectStub<MxObject>;
-}
