@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanupAll, installExitHandlers, onCleanup } from "../scripts/lib/processes";
+import { installExitHandlers, onCleanup, runScript } from "../scripts/lib/processes";
 import { snapshotApp } from "../scripts/lib/snapshot";
 import { measureBaseline } from "./baseline/phase";
 import { type BenchOptions, readOptions } from "./cli";
@@ -177,9 +177,4 @@ function sharedServers(world: World): SizeReport["world"]["sharedServers"] {
     }));
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll());
+runScript(main);

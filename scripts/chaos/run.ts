@@ -17,7 +17,7 @@ import { intArg, readArgs } from "../lib/args";
 import { describe } from "../lib/http";
 import { Incidents } from "../lib/incidents";
 import type { JobView, MailvetApi, ResultLine } from "../lib/mailvet-api";
-import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { installExitHandlers, runScript } from "../lib/processes";
 import { seededRandom } from "../lib/random";
 import { discardState, type Stack, startStack } from "../lib/stack";
 import { Deadline, sleep, stopwatchLog } from "../lib/time";
@@ -351,13 +351,4 @@ function zeroCounts() {
   return { processed: 0, deliverable: 0, undeliverable: 0, risky: 0, unknown: 0 };
 }
 
-main()
-  .then(async (code) => {
-    await cleanupAll();
-    process.exit(code);
-  })
-  .catch(async (err) => {
-    console.error(err);
-    await cleanupAll();
-    process.exit(1);
-  });
+runScript(main);

@@ -37,6 +37,24 @@ export async function cleanupAll(): Promise<void> {
   }
 }
 
+/**
+ * Runs a script's main and cleans up after it, whatever happens: an error is
+ * printed and exits 1; a number that main returns is the exit code.
+ */
+export function runScript(main: () => Promise<unknown>): void {
+  main().then(
+    async (code) => {
+      await cleanupAll();
+      if (typeof code === "number") process.exit(code);
+    },
+    async (err: unknown) => {
+      console.error(err);
+      await cleanupAll();
+      process.exit(1);
+    },
+  );
+}
+
 /** On SIGINT, SIGTERM or an uncaught error: clean up the children, then exit. */
 export function installExitHandlers(): void {
   const bail = (code: number, why: string) => {

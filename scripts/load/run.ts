@@ -32,7 +32,7 @@ import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { intArg, readArgs } from "../lib/args";
 import { createApiKey, type JobView } from "../lib/mailvet-api";
-import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { installExitHandlers, runScript } from "../lib/processes";
 import { seededRandom } from "../lib/random";
 import { discardState, startStack } from "../lib/stack";
 import { Deadline, sleep, stopwatchLog, waitFor } from "../lib/time";
@@ -268,13 +268,4 @@ function pollNext(client: PooledClient, pool: JobPool, query: string, headers: R
   return { request, describe: `GET ${path}` };
 }
 
-main()
-  .then(async (code) => {
-    await cleanupAll();
-    process.exit(code);
-  })
-  .catch(async (err) => {
-    console.error(err);
-    await cleanupAll();
-    process.exit(1);
-  });
+runScript(main);

@@ -12,7 +12,7 @@
 
 import { sampleWorkerdMemory } from "../../bench/mailvet/memory";
 import { intArg, readArgs } from "../lib/args";
-import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { installExitHandlers, runScript } from "../lib/processes";
 import { discardState, startStack } from "../lib/stack";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -88,9 +88,4 @@ async function main() {
   await discardState(stack);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll());
+runScript(main);

@@ -20,7 +20,7 @@ import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { CHROMIUM_PATH } from "../../test/browser/browser";
 import { intArg, readArgs } from "../lib/args";
-import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { installExitHandlers, runScript } from "../lib/processes";
 import { discardState, startStack } from "../lib/stack";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
@@ -206,9 +206,4 @@ async function main() {
   await discardState(stack);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll());
+runScript(main);

@@ -9,7 +9,7 @@
 
 import { intArg, readArgs } from "../lib/args";
 import { http } from "../lib/http";
-import { cleanupAll, installExitHandlers } from "../lib/processes";
+import { installExitHandlers, runScript } from "../lib/processes";
 import { discardState, startStack } from "../lib/stack";
 
 interface Received {
@@ -122,9 +122,4 @@ async function timedJob(
   throw new Error("baseline job did not complete");
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanupAll());
+runScript(main);
