@@ -1,5 +1,5 @@
-import type { Counts } from "../db/results";
 import type { JobRow, ResultRow } from "../db/schema";
+import type { JobSnapshot } from "../job/object";
 import { compatState, type JobStatus } from "../job/state";
 import { iso } from "./present";
 
@@ -79,16 +79,10 @@ export function compatResult(row: Pick<ResultRow, "email" | "result" | "reason" 
 }
 
 /** What the compatible job shape needs: a job object's snapshot, or a listed D1 row (jobRowView). */
-export interface JobView {
-  id: string;
-  label: string | null;
-  source: string;
-  status: JobStatus;
-  total: number;
-  counts: Counts;
-  createdAt: number;
-  finishedAt: number | null;
-}
+export type JobView = Pick<
+  JobSnapshot,
+  "id" | "label" | "source" | "status" | "total" | "counts" | "createdAt" | "finishedAt"
+>;
 
 export function jobRowView(row: JobRow): JobView {
   const { processed, deliverable, undeliverable, risky, unknown } = row;
